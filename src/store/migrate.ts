@@ -1,0 +1,45 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { FlowgateError } from '../core/errors.ts';
+import type { Dialect } from './dialect.ts';
+import * as core from './migrations/0001-core.ts';
+import * as events from './migrations/0002-events.ts';
+import * as learning from './migrations/0003-learning.ts';
+import * as gate from './migrations/0004-gate.ts';
+import * as service from './migrations/0005-service.ts';
+
+type MigrationModule = { up: (db: Kysely<unknown>, dialect: Dialect) => Promise<void> };
+
+/** Every migration in order; the names are stored in the database, never rename one that shipped. */
+const migrations: [string, MigrationModule][] = [
+  ['0001-core', core],
+  ['0002-events', events],
+  ['0003-learning', learning],
+  ['0004-gate', gate],
+  ['0005-service', service],
+];
+
+function provider(dialect: Dialect): MigrationProvider {
+  return {
+    getMigrations: () => {
+      const out: Record<string, Migration> = {};
+      for (const [name, module] of migrations) out[name] = { up: (db) => module.up(db, dialect) };
+      return Promise.resolve(out);
+    },
+  };
+}
+
+/** Brings the schema up to date; safe to call on every start, concurrently from several processes. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
+  // Kysely looks for its bookkeeping tables in every schema unless told which one is ours.
+  const migrator = new Migrator({
+    db,
+    provider: provider(dialect),
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error === undefined) return;
+  const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+  throw new FlowgateError('STORE_FAILED', `Migrating the store failed at ${failed}: ${(error as Error).message}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,10 @@
+import type { Kysely } from 'kysely';
+import type { Dialect } from '../dialect.ts';
+
+/** Tables for features, fixes, defect labels, models (issue 3). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface LearningTables {}
+
+export async function up(_db: Kysely<unknown>, _dialect: Dialect): Promise<void> {
+  // Filled in by the module that owns these tables.
+}
