@@ -1,0 +1,6 @@
+import type { BenchResult } from './types.ts';
+
+/** The miner benchmark (filled in by its owner). */
+export function run(): Promise<BenchResult[]> {
+  return Promise.resolve([]);
+}
