@@ -1,0 +1,56 @@
+import type { Octokit } from '@octokit/core';
+import { log } from '../../core/log.ts';
+
+/** Longest flowgate waits for a rate limit to reset before giving up (FLOWGATE_GITHUB_MAX_WAIT seconds). */
+function maxWaitMs(): number {
+  const fromEnv = Number(process.env['FLOWGATE_GITHUB_MAX_WAIT']);
+  return (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 900) * 1000;
+}
+
+interface ErrorLike {
+  status?: number;
+  response?: { headers?: Record<string, string | number | undefined> };
+}
+
+/**
+ * How long to wait before retrying a failed request, or null to give up. Rate limits (429, or 403
+ * with `retry-after` or `x-ratelimit-remaining: 0`) were refused before anything happened, so any
+ * method may be retried; a 5xx may have happened, so only reads are retried here and writes are left
+ * to the job's retry, whose steps look up what already exists first.
+ */
+export function retryDelayMs(error: unknown, method: string, attempt: number, now = Date.now()): number | null {
+  const { status, response } = (error ?? {}) as ErrorLike;
+  const headers = response?.headers ?? {};
+  if (status === 429 || status === 403) {
+    const retryAfter = Number(headers['retry-after']);
+    if (Number.isFinite(retryAfter) && headers['retry-after'] !== undefined) return retryAfter * 1000;
+    if (String(headers['x-ratelimit-remaining']) === '0') {
+      const reset = Number(headers['x-ratelimit-reset']) * 1000;
+      return Number.isFinite(reset) ? Math.max(0, reset - now) + 1000 : 60_000;
+    }
+    // A secondary limit without headers: GitHub asks to wait at least a minute.
+    if (status === 429) return 60_000;
+    return null;
+  }
+  if (status !== undefined && status >= 500 && (method === 'GET' || method === 'HEAD')) {
+    return Math.min(30_000, 250 * 2 ** (attempt - 1));
+  }
+  return null;
+}
+
+/** Octokit plugin: retries reads on 5xx with back-off and every request on primary and secondary rate limits. */
+export function retryPlugin(octokit: Octokit): void {
+  const maxAttempts = 6;
+  octokit.hook.wrap('request', async (request, options) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request(options);
+      } catch (error) {
+        const wait = retryDelayMs(error, options.method, attempt);
+        if (wait === null || attempt >= maxAttempts || wait > maxWaitMs()) throw error;
+        log.info({ url: options.url, status: (error as ErrorLike).status, wait }, 'GitHub request failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  });
+}
