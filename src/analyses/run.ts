@@ -15,6 +15,8 @@ export interface RunAnalysisOptions {
   branch?: string | undefined;
   /** Skip the analysis steps after mining (labels, features, model). */
   mineOnly?: boolean;
+  /** Changes written per transaction. */
+  batchSize?: number | undefined;
   progress?: (label: string, done: number, total: number) => void;
 }
 
@@ -32,6 +34,7 @@ export async function runAnalysis(store: Store, repoPath: string, options: RunAn
     branch: options.branch,
     config,
     detect: provenanceDetector(config),
+    ...(options.batchSize === undefined || !Number.isFinite(options.batchSize) ? {} : { batchSize: options.batchSize }),
     progress: (done, total) => progress('mining changes', done, total),
   });
   const steps: Record<string, Record<string, unknown>> = {};

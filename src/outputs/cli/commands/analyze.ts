@@ -13,6 +13,7 @@ interface AnalyzeFlags {
   report?: string | false;
   /** false for --no-steps. */
   steps?: boolean;
+  batchSize: string;
 }
 
 /** Registers `flowgate analyze [path]`: mine, attribute, label, and write the report. */
@@ -26,7 +27,8 @@ export function registerAnalyze(program: Command): void {
       .option('--json', 'print a machine-readable summary (see docs/cli.md)')
       .option('--report <file>', 'where to write the HTML report (default: next to the store)')
       .option('--no-report', 'do not write the HTML report')
-      .option('--no-steps', 'only mine; skip labels, features and the model'),
+      .option('--no-steps', 'only mine; skip labels, features and the model')
+      .option('--batch-size <n>', 'changes written per transaction (tuning)', '500'),
   ).action(async (path: string, flags: AnalyzeFlags) => {
     const repoPath = resolvePathArg(path);
     await withStore(flags.db, async (store) => {
@@ -35,6 +37,7 @@ export function registerAnalyze(program: Command): void {
       const { mined, steps: stepResults } = await runAnalysis(store, repoPath, {
         branch: flags.branch,
         mineOnly: flags.steps === false,
+        batchSize: Number(flags.batchSize),
         progress: (label, done, total) => progress.update(label, done, total),
       });
       const reportPath =
