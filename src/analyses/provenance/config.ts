@@ -35,7 +35,7 @@ export function signaturesFromConfig(config: ProvenanceConfig): Signature[] {
     // Parsed again because a config may be built in code, skipping the schema check of the loader.
     const result = Signature.safeParse(raw);
     if (!result.success) {
-      throw invalid(`signature "${raw.id}" is invalid: ${z.prettifyError(result.error)}. Fix it and retry.`, { signature: raw.id }, result.error);
+      throw invalid(`signature "${raw.id}" is invalid:\n${z.prettifyError(result.error)}\nFix it and retry.`, { signature: raw.id }, result.error);
     }
     if (extraIds.has(raw.id)) {
       throw invalid(`signature id "${raw.id}" is defined twice in provenance.signatures; give each one its own id.`, { signature: raw.id });
