@@ -1,0 +1,270 @@
+import { FlowgateError } from '../../core/errors.ts';
+import { buildFeatureSpec, featureColumns, featureVector } from './engineer.ts';
+import { componentMargins, fitRiskModel, predictRisk, type RiskModel, type RiskModelOptions, type ValidationReport } from './learner.ts';
+import { fitLogistic, logisticMargin } from './logistic.ts';
+import { auc, brierScore, effortAware, laneTable, reliability, type LaneRow, type ReliabilityBin } from './metrics.ts';
+import type { FeatureRow } from './types.ts';
+
+const day = 86_400;
+const month = 30.44 * day;
+
+/** The figures of one scorer (the model or a baseline) on the test changes. */
+export interface ScorerResult {
+  name: string;
+  auc: number;
+  recallAt20Effort: number;
+  effortAt20Recall: number;
+  popt: number;
+  /** Only for scorers that give probabilities. */
+  brier: number | null;
+  ece: number | null;
+  reliability: ReliabilityBin[] | null;
+  /** Only for scorers whose low end is a sensible auto lane. */
+  lanes: LaneRow[] | null;
+}
+
+/** Rows, defect-inducing rows and time span of one period. */
+export interface PeriodSummary {
+  rows: number;
+  positives: number;
+  from: number;
+  to: number;
+}
+
+/** Per-row scores of one scorer on test rows. */
+interface Scores {
+  name: string;
+  /** Higher is riskier: AUC and lanes. */
+  risk: number[];
+  /** Probability per row, when the scorer has one. */
+  probability: number[] | null;
+  /** Inspection order for effort-aware metrics (higher first): risk per changed line. */
+  effortKey: number[];
+  lanes: boolean;
+}
+
+export interface EvaluationOptions {
+  /** Share of the latest changes used as test set (ignored when trainCutoff is given). */
+  testShare?: number;
+  /** Unix seconds: train on changes up to it, test on changes after it (plus the gap). */
+  trainCutoff?: number;
+  /** Days left out between the end of training and the start of testing. */
+  gapDays?: number;
+  laneShares?: number[];
+  model?: RiskModelOptions;
+}
+
+/** The model, its components and the baselines side by side on the same test changes. */
+export interface ChronologicalResult {
+  train: PeriodSummary;
+  test: PeriodSummary;
+  trainCutoff: number;
+  gapDays: number;
+  /** Training changes defect-inducing in truth but counted clean: their fix came after the cutoff. */
+  hiddenByLatency: number;
+  chosen: RiskModel['chosen'];
+  validation: ValidationReport;
+  model: ScorerResult;
+  components: { logistic: ScorerResult; gbdt: ScorerResult };
+  baselines: { laOnly: ScorerResult; inverseChurn: ScorerResult; logistic: ScorerResult };
+  fitMilliseconds: number;
+}
+
+/** The label a training change carries at `cutoff`: defect-inducing only once its fix is known. */
+export function labelAsOf(row: FeatureRow, cutoff: number): 0 | 1 {
+  if (row.label === 0 || row.fixKnownAt === undefined) return row.label;
+  return row.fixKnownAt !== null && row.fixKnownAt <= cutoff ? 1 : 0;
+}
+
+/** Training rows relabelled as known at the cutoff. */
+export function asKnownAt(rows: readonly FeatureRow[], cutoff: number): FeatureRow[] {
+  return rows.map((r) => ({ ...r, label: labelAsOf(r, cutoff) }));
+}
+
+function summarise(rows: readonly FeatureRow[]): PeriodSummary {
+  let positives = 0;
+  for (const r of rows) positives += r.label;
+  return { rows: rows.length, positives, from: rows[0]?.time ?? 0, to: rows[rows.length - 1]?.time ?? 0 };
+}
+
+/** Every figure of one scorer on test rows. */
+function score(s: Scores, test: readonly FeatureRow[], laneShares: readonly number[]): ScorerResult {
+  const labels = test.map((r) => r.label);
+  const effort = test.map((r) => r.churn);
+  const calibration = s.probability === null ? null : reliability(s.probability, labels, 10);
+  return {
+    name: s.name,
+    auc: auc(s.risk, labels),
+    ...effortAware(s.effortKey, labels, effort),
+    brier: s.probability === null ? null : brierScore(s.probability, labels),
+    ece: calibration?.ece ?? null,
+    reliability: calibration?.bins ?? null,
+    lanes: s.lanes ? laneTable(s.risk, labels, laneShares) : null,
+  };
+}
+
+const sigmoid = (m: number): number => 1 / (1 + Math.exp(-m));
+const perLine = (p: number, row: FeatureRow): number => p / Math.max(row.churn, 1);
+
+/** Scores of the fitted model, its components and the baselines on test rows. */
+function scoreAll(model: RiskModel, baselineLr: (row: FeatureRow) => number, test: readonly FeatureRow[]) {
+  if (test.some((r) => r.features.la === undefined)) {
+    throw new FlowgateError('INSUFFICIENT_DATA', 'Some test changes lack the "la" (lines added) feature, which the LA-only baseline needs: compute change features first.');
+  }
+  const predicted = test.map((r) => predictRisk(model, r));
+  const parts = test.map((r) => componentMargins(model, r.features));
+  const lrBase = test.map((r) => sigmoid(baselineLr(r)));
+  const scorers: Record<string, Scores> = {
+    model: { name: `model (${model.chosen})`, risk: predicted.map((p) => p.margin), probability: predicted.map((p) => p.probability), effortKey: predicted.map((p, i) => perLine(p.probability, test[i] as FeatureRow)), lanes: true },
+    componentLogistic: { name: 'model: logistic part', risk: parts.map((p) => p.logistic), probability: null, effortKey: parts.map((p, i) => perLine(sigmoid(p.logistic), test[i] as FeatureRow)), lanes: true },
+    componentGbdt: { name: 'model: tree part', risk: parts.map((p) => p.gbdt), probability: null, effortKey: parts.map((p, i) => perLine(sigmoid(p.gbdt), test[i] as FeatureRow)), lanes: true },
+    laOnly: { name: 'LA-only', risk: test.map((r) => r.features.la ?? 0), probability: null, effortKey: test.map((r) => perLine(r.features.la ?? 0, r)), lanes: true },
+    // Smallest first: 1/churn is an inspection order, so its low end (the largest changes) is no lane.
+    inverseChurn: { name: '1/churn', risk: test.map((r) => 1 / Math.max(r.churn, 1)), probability: null, effortKey: test.map((r) => 1 / Math.max(r.churn, 1)), lanes: false },
+    logistic: { name: 'logistic regression', risk: lrBase, probability: lrBase, effortKey: lrBase.map((p, i) => perLine(p, test[i] as FeatureRow)), lanes: true },
+  };
+  return scorers;
+}
+
+/** A plain logistic regression on the base features, the learner-independent baseline. */
+function fitBaselineLogistic(train: readonly FeatureRow[]): (row: FeatureRow) => number {
+  const spec = buildFeatureSpec(train, false);
+  const lr = fitLogistic(featureColumns(spec, train), Uint8Array.from(train, (r) => r.label));
+  return (row) => logisticMargin(lr, featureVector(spec, row.features));
+}
+
+/**
+ * Honest chronological evaluation: fit on the earlier changes (labels as known at the cutoff),
+ * leave `gapDays` out, test on the later ones, and report the model beside LA-only, 1/churn and a
+ * plain logistic regression. Nothing is fit on the test rows.
+ */
+export function evaluateChronological(rows: readonly FeatureRow[], options: EvaluationOptions = {}): ChronologicalResult {
+  const sorted = [...rows].sort((a, b) => a.time - b.time);
+  const gapDays = options.gapDays ?? 0;
+  const laneShares = options.laneShares ?? [0.3, 0.5, 0.7];
+  let trainPool: FeatureRow[];
+  let test: FeatureRow[];
+  let cutoff: number;
+  if (options.trainCutoff !== undefined) {
+    cutoff = options.trainCutoff;
+    trainPool = sorted.filter((r) => r.time <= cutoff);
+    test = sorted.filter((r) => r.time > cutoff + gapDays * day);
+  } else {
+    const split = Math.floor(sorted.length * (1 - (options.testShare ?? 0.2)));
+    test = sorted.slice(split);
+    const testStart = test[0]?.time ?? Number.POSITIVE_INFINITY;
+    trainPool = sorted.slice(0, split).filter((r) => r.time < testStart - gapDays * day);
+    cutoff = trainPool[trainPool.length - 1]?.time ?? 0;
+  }
+  if (test.length === 0) throw new FlowgateError('INSUFFICIENT_DATA', 'No changes fall after the training cutoff and gap: lower the gap or the cutoff.');
+  const train = asKnownAt(trainPool, cutoff);
+  const hiddenByLatency = trainPool.filter((r, i) => r.label === 1 && train[i]?.label === 0).length;
+  const started = performance.now();
+  const model = fitRiskModel(train, options.model);
+  const fitMilliseconds = performance.now() - started;
+  const scorers = scoreAll(model, fitBaselineLogistic(train), test);
+  const result = (key: string): ScorerResult => score(scorers[key] as Scores, test, laneShares);
+  return {
+    train: summarise(train),
+    test: summarise(test),
+    trainCutoff: cutoff,
+    gapDays,
+    hiddenByLatency,
+    chosen: model.chosen,
+    validation: model.validation,
+    model: result('model'),
+    components: { logistic: result('componentLogistic'), gbdt: result('componentGbdt') },
+    baselines: { laOnly: result('laOnly'), inverseChurn: result('inverseChurn'), logistic: result('logistic') },
+    fitMilliseconds,
+  };
+}
+
+export interface RollingOptions {
+  /** Retrain every this many months (McIntosh & Kamei: at most 3). */
+  retrainMonths?: number;
+  /** Train on at least this many months of history (at least 6). */
+  minTrainMonths?: number;
+  /** Train only on the latest this many months (default: all history before the cutoff). */
+  trainWindowMonths?: number;
+  gapDays?: number;
+  /** Test windows ending within this many days of the data's end are flagged right-censored. */
+  censorDays?: number;
+  laneShares?: number[];
+  model?: RiskModelOptions;
+}
+
+/** One retraining: its cutoff, what it trained on and how it did on the window after it. */
+export interface RollingWindow {
+  trainCutoff: number;
+  train: PeriodSummary;
+  test: PeriodSummary;
+  modelAuc: number;
+  laOnlyAuc: number;
+  /** Recent: many of its defects may not be fixed (and so labelled) yet. */
+  censored: boolean;
+}
+
+export interface RollingResult {
+  windows: RollingWindow[];
+  /** Cutoffs skipped because their training data was too small. */
+  skipped: { trainCutoff: number; reason: string }[];
+  /** All test windows pooled, each scored by the model trained before it. */
+  pooled: { test: PeriodSummary; model: ScorerResult; baselines: { laOnly: ScorerResult; inverseChurn: ScorerResult; logistic: ScorerResult } };
+}
+
+/**
+ * Rolling evaluation: every `retrainMonths`, fit on the history up to the cutoff (labels as known
+ * then), skip the gap, score the next window with that model; windows are pooled for the figures.
+ */
+export function evaluateRolling(rows: readonly FeatureRow[], options: RollingOptions = {}): RollingResult {
+  const sorted = [...rows].sort((a, b) => a.time - b.time);
+  const retrain = (options.retrainMonths ?? 3) * month;
+  const minTrain = Math.max(options.minTrainMonths ?? 6, 0) * month;
+  const gap = (options.gapDays ?? 0) * day;
+  const censor = (options.censorDays ?? 148) * day;
+  const laneShares = options.laneShares ?? [0.3, 0.5, 0.7];
+  const first = sorted[0]?.time ?? 0;
+  const last = sorted[sorted.length - 1]?.time ?? 0;
+  const windows: RollingWindow[] = [];
+  const skipped: RollingResult['skipped'] = [];
+  const pooledTest: FeatureRow[] = [];
+  const pooled: Record<string, Scores> = {};
+  for (let cutoff = first + minTrain; cutoff + gap < last; cutoff += retrain) {
+    const from = options.trainWindowMonths === undefined ? Number.NEGATIVE_INFINITY : cutoff - options.trainWindowMonths * month;
+    const train = asKnownAt(sorted.filter((r) => r.time <= cutoff && r.time > from), cutoff);
+    const test = sorted.filter((r) => r.time > cutoff + gap && r.time <= cutoff + gap + retrain);
+    if (test.length === 0) continue;
+    let model: RiskModel;
+    try {
+      model = fitRiskModel(train, options.model);
+    } catch (error) {
+      if (!(error instanceof FlowgateError) || error.code !== 'INSUFFICIENT_DATA') throw error;
+      skipped.push({ trainCutoff: cutoff, reason: error.message });
+      continue;
+    }
+    const scorers = scoreAll(model, fitBaselineLogistic(train), test);
+    const labels = test.map((r) => r.label);
+    windows.push({
+      trainCutoff: cutoff,
+      train: summarise(train),
+      test: summarise(test),
+      modelAuc: auc((scorers.model as Scores).risk, labels),
+      laOnlyAuc: auc((scorers.laOnly as Scores).risk, labels),
+      censored: cutoff + gap + retrain > last - censor,
+    });
+    pooledTest.push(...test);
+    for (const [key, s] of Object.entries(scorers)) {
+      const into = (pooled[key] ??= { ...s, risk: [], probability: s.probability === null ? null : [], effortKey: [] });
+      into.risk.push(...s.risk);
+      into.effortKey.push(...s.effortKey);
+      if (into.probability !== null && s.probability !== null) into.probability.push(...s.probability);
+    }
+  }
+  if (windows.length === 0) throw new FlowgateError('INSUFFICIENT_DATA', `No test window had enough training history before it (${skipped.length} skipped): mine a longer history or lower minTrainMonths.`, { details: { skipped } });
+  const result = (key: string): ScorerResult => score(pooled[key] as Scores, pooledTest, laneShares);
+  return {
+    windows,
+    skipped,
+    pooled: { test: summarise(pooledTest), model: result('model'), baselines: { laOnly: result('laOnly'), inverseChurn: result('inverseChurn'), logistic: result('logistic') } },
+  };
+}

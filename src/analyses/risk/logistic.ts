@@ -1,0 +1,128 @@
+import { FlowgateError } from '../../core/errors.ts';
+import { signedLog1p } from './engineer.ts';
+
+/** A fitted L2-regularised logistic regression on log-transformed, standardised inputs. */
+export interface LogisticModel {
+  kind: 'logistic';
+  /** Per input, mean and standard deviation of signedLog1p(x) on the training rows. */
+  mean: number[];
+  sd: number[];
+  coef: number[];
+  intercept: number;
+}
+
+export interface LogisticOptions {
+  /** L2 penalty on the coefficients (not the intercept), in the units of the summed log-likelihood. */
+  l2?: number;
+  maxIterations?: number;
+}
+
+/** Standardised input j of a raw value, with the training scaler. */
+function standardise(model: Pick<LogisticModel, 'mean' | 'sd'>, j: number, raw: number): number {
+  return (signedLog1p(raw) - (model.mean[j] ?? 0)) / (model.sd[j] ?? 1);
+}
+
+/** Fits by Newton's method (IRLS); the scaler is fit on these (training) rows only. */
+export function fitLogistic(columns: readonly Float64Array[], labels: ArrayLike<number>, options: LogisticOptions = {}): LogisticModel {
+  const n = labels.length;
+  const p = columns.length;
+  const l2 = options.l2 ?? 1;
+  const maxIterations = options.maxIterations ?? 50;
+  if (n === 0) throw new FlowgateError('INSUFFICIENT_DATA', 'No training rows to fit the logistic model on: mine more history first.');
+  const mean: number[] = [];
+  const sd: number[] = [];
+  const z = columns.map((col) => {
+    const t = Float64Array.from(col, signedLog1p);
+    let m = 0;
+    for (const x of t) m += x;
+    m /= n;
+    let s = 0;
+    for (const x of t) s += (x - m) ** 2;
+    // A constant column gets sd 1 so it standardises to 0 instead of NaN.
+    const sdev = Math.sqrt(s / n) || 1;
+    mean.push(m);
+    sd.push(sdev);
+    return t.map((x) => (x - m) / sdev);
+  });
+  // w[0] is the intercept; w[1..p] the coefficients.
+  const w = new Float64Array(p + 1);
+  let prior = 0;
+  for (let i = 0; i < n; i++) prior += labels[i] ?? 0;
+  const rate = Math.min(Math.max(prior / n, 1e-6), 1 - 1e-6);
+  w[0] = Math.log(rate / (1 - rate));
+  const size = p + 1;
+  for (let iter = 0; iter < maxIterations; iter++) {
+    const grad = new Float64Array(size);
+    const hess = new Float64Array(size * size);
+    const xi = new Float64Array(size);
+    xi[0] = 1;
+    for (let i = 0; i < n; i++) {
+      let m = w[0];
+      for (let j = 0; j < p; j++) {
+        const x = (z[j] as Float64Array)[i] ?? 0;
+        xi[j + 1] = x;
+        m += (w[j + 1] ?? 0) * x;
+      }
+      const prob = 1 / (1 + Math.exp(-m));
+      const r = prob - (labels[i] ?? 0);
+      const h = Math.max(prob * (1 - prob), 1e-10);
+      for (let a = 0; a < size; a++) {
+        const xa = xi[a] ?? 0;
+        grad[a] = (grad[a] ?? 0) + r * xa;
+        const ha = h * xa;
+        for (let b = 0; b <= a; b++) hess[a * size + b] = (hess[a * size + b] ?? 0) + ha * (xi[b] ?? 0);
+      }
+    }
+    for (let a = 1; a < size; a++) {
+      grad[a] = (grad[a] ?? 0) + l2 * (w[a] ?? 0);
+      hess[a * size + a] = (hess[a * size + a] ?? 0) + l2;
+    }
+    for (let a = 0; a < size; a++) for (let b = 0; b < a; b++) hess[b * size + a] = hess[a * size + b] ?? 0;
+    const step = solveSymmetric(hess, grad, size);
+    let change = 0;
+    for (let a = 0; a < size; a++) {
+      w[a] = (w[a] ?? 0) - (step[a] ?? 0);
+      change = Math.max(change, Math.abs(step[a] ?? 0));
+    }
+    if (change < 1e-8) break;
+  }
+  return { kind: 'logistic', mean, sd, coef: Array.from(w.subarray(1)), intercept: w[0] };
+}
+
+/** Solves A x = b for a symmetric positive-definite A (Cholesky), with a small ridge if needed. */
+function solveSymmetric(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  const l = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = a[i * n + j] ?? 0;
+      for (let k = 0; k < j; k++) sum -= (l[i * n + k] ?? 0) * (l[j * n + k] ?? 0);
+      if (i === j) l[i * n + i] = Math.sqrt(Math.max(sum, 1e-12));
+      else l[i * n + j] = sum / (l[j * n + j] ?? 1);
+    }
+  }
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = b[i] ?? 0;
+    for (let k = 0; k < i; k++) sum -= (l[i * n + k] ?? 0) * (y[k] ?? 0);
+    y[i] = sum / (l[i * n + i] ?? 1);
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let sum = y[i] ?? 0;
+    for (let k = i + 1; k < n; k++) sum -= (l[k * n + i] ?? 0) * (x[k] ?? 0);
+    x[i] = sum / (l[i * n + i] ?? 1);
+  }
+  return x;
+}
+
+/** The model's log-odds for one raw input vector. */
+export function logisticMargin(model: LogisticModel, x: ArrayLike<number>): number {
+  let m = model.intercept;
+  for (let j = 0; j < model.coef.length; j++) m += (model.coef[j] ?? 0) * standardise(model, j, x[j] ?? 0);
+  return m;
+}
+
+/** Per-input contributions to the log-odds (coef * standardised value), relative to the training mean. */
+export function logisticContributions(model: LogisticModel, x: ArrayLike<number>): number[] {
+  return model.coef.map((c, j) => c * standardise(model, j, x[j] ?? 0));
+}
