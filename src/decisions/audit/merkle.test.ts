@@ -71,7 +71,7 @@ describe('Merkle tree (RFC 6962)', () => {
     const leaf = leafHash(data[index] as Buffer);
     const good = unhex(proof);
     const flipped = unhex(proof);
-    (flipped[1] as Buffer)[0] ^= 8;
+    flipped[1]![0]! ^= 8;
     expect(verifyInclusion(leaf, index, size, flipped, rootAt(size))).toBe(false);
     expect(verifyInclusion(leaf, index, size, good.slice(0, -1), rootAt(size))).toBe(false);
     expect(verifyInclusion(leaf, index, size, [...good, rootAt(size)], rootAt(size))).toBe(false);
@@ -86,7 +86,7 @@ describe('Merkle tree (RFC 6962)', () => {
     const [size1, size2, proof] = consistencyVectors[2] as [number, number, string[]];
     const good = unhex(proof);
     const flipped = unhex(proof);
-    (flipped[0] as Buffer)[0] ^= 16;
+    flipped[0]![0]! ^= 16;
     expect(verifyConsistency(size1, size2, rootAt(size1), rootAt(size2), flipped)).toBe(false);
     expect(verifyConsistency(size1, size2, rootAt(size1), rootAt(size2), good.slice(0, -1))).toBe(false);
     expect(verifyConsistency(size1, size2, rootAt(size1), rootAt(size2), [])).toBe(false);

@@ -54,7 +54,7 @@ export function merkleTree(leaves: Iterable<Uint8Array> = []): MerkleTree {
 
   const append = (leaf: Uint8Array): void => {
     if (leaf.length !== hashSize) throw new FlowgateError('INTERNAL', `A Merkle leaf hash must be ${hashSize} bytes, got ${leaf.length}.`);
-    let node = Buffer.from(leaf);
+    let node: Buffer = Buffer.from(leaf);
     for (let level = 0; ; level++) {
       const row = (levels[level] ??= []);
       row.push(node);
