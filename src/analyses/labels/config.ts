@@ -43,6 +43,10 @@ export const LabelsConfig = z.strictObject({
     .string()
     .default('.git-blame-ignore-revs')
     .describe('File at the repository root listing revisions (formatting, moves) that never introduce lines'),
+  pick: z
+    .enum(['most-recent', 'all'])
+    .default('most-recent')
+    .describe('Which introducing changes a fix labels: the most recent one (R-SZZ, the most precise) or all of them'),
   method: z
     .enum(['auto', 'stream', 'blame'])
     .default('auto')

@@ -1,7 +1,11 @@
 import type { AnalysisStep } from '../steps.ts';
+import { runLabels } from './run.ts';
 
-/** Fixes, SZZ labels, features and the model, after mining (filled in by the labels module). */
+/** Fixes, SZZ labels, features and the model, after mining: incremental and idempotent. */
 export const labelsStep: AnalysisStep = {
   name: 'labels',
-  run: () => Promise.resolve({}),
+  run: async (context) => {
+    const summary = await runLabels(context.store, context.repoId, context.repoPath, { config: context.config.labels, progress: context.progress });
+    return { ...summary };
+  },
 };

@@ -53,7 +53,7 @@ export interface ModelTable {
 export interface LearningStateTable {
   repo_id: number;
   step: string;
-  /** The highest change position this step has processed. */
+  /** The highest change id this step has processed (ids only grow, so a rewritten history's new changes are new here too). */
   position: number;
   updated_at: number;
 }

@@ -1,0 +1,228 @@
+import { fileKind, type FileKind } from './file-kinds.ts';
+
+/** Bump when the features' meaning changes: stored rows of an older version are recomputed. */
+export const featuresVersion = 1;
+
+/** One file of a change, as stored. */
+export interface FeatureFile {
+  path: string;
+  oldPath: string | null;
+  status: string;
+  added: number | null;
+  deleted: number | null;
+}
+
+/** What the feature pass reads of each change. */
+export interface FeatureChange {
+  position: number;
+  /** When the change landed on the mainline (commit time, Unix seconds). */
+  time: number;
+  authorId: number;
+  kind: string;
+  provenance: string;
+  /** Commits the change brought (1 for a direct commit). */
+  commits: number;
+  files: FeatureFile[];
+}
+
+/** What was known about fixes and defects, each with the time it became known. */
+export interface FeatureKnowledge {
+  /** Positions of changes recognised as fixes (known at their own time). */
+  fixes: ReadonlySet<number>;
+  reverts: ReadonlySet<number>;
+  /** SZZ labels: the inducing change and when its fix landed. */
+  labels: readonly { inducing: number; knownAt: number }[];
+}
+
+/** Features of one change: Kamei's fourteen plus flowgate's own, all numbers. */
+export type ChangeFeatures = Record<string, number>;
+
+interface FileState {
+  lines: number;
+  lastTime: number;
+  /** Positions of the changes that touched the file, oldest first. */
+  changes: number[];
+  developers: Set<number>;
+  fixes: number;
+  /** Known defect-inducing changes that touched the file. */
+  bugs: number;
+}
+
+interface AuthorState {
+  changes: number;
+  byYear: Map<number, number>;
+  bySubsystem: Map<string, number>;
+  bugs: number;
+}
+
+const day = 86_400;
+const year = 365.25 * day;
+const kindNames: FileKind[] = ['code', 'test', 'docs', 'config', 'lockfile', 'migration', 'build', 'other'];
+
+/** The top-level folder of a path ('' for files at the root): Kamei's subsystem. */
+function subsystemOf(path: string): string {
+  const slash = path.indexOf('/');
+  return slash === -1 ? '' : path.slice(0, slash);
+}
+
+function directoryOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash === -1 ? '' : path.slice(0, slash);
+}
+
+/**
+ * Computes every change's features as of its own time, in ONE chronological pass: per-file state
+ * (line count from accumulated added - deleted, following renames; developers; last change; the
+ * changes, fixes and known defects that touched it) and per-author state (changes, by year and by
+ * subsystem; known defects). A defect counts only from the moment its fix landed. `wanted` limits
+ * which changes' features are returned (the state is still built from all of them).
+ */
+export function computeFeatures(changes: readonly FeatureChange[], knowledge: FeatureKnowledge, wanted?: (position: number) => boolean): Map<number, ChangeFeatures> {
+  const files = new Map<string, FileState>();
+  const authors = new Map<number, AuthorState>();
+  const touchedBy = new Map<number, { files: FileState[]; author: AuthorState }>();
+  const labels = [...knowledge.labels].sort((a, b) => a.knownAt - b.knownAt);
+  const counted = new Set<number>();
+  let nextLabel = 0;
+  const stamp = new Int32Array(changes.reduce((m, c) => Math.max(m, c.position + 1), 0));
+  let stampValue = 0;
+  const out = new Map<number, ChangeFeatures>();
+
+  for (const change of [...changes].sort((a, b) => a.position - b.position)) {
+    // Defects whose fixes landed by now become known: on the files and to the author.
+    while (nextLabel < labels.length && (labels[nextLabel]?.knownAt ?? Infinity) <= change.time) {
+      const label = labels[nextLabel++];
+      if (label === undefined || counted.has(label.inducing)) continue;
+      counted.add(label.inducing);
+      const touched = touchedBy.get(label.inducing);
+      if (touched === undefined) continue;
+      for (const state of touched.files) state.bugs += 1;
+      touched.author.bugs += 1;
+    }
+
+    const author = authors.get(change.authorId) ?? { changes: 0, byYear: new Map(), bySubsystem: new Map(), bugs: 0 };
+    authors.set(change.authorId, author);
+    const isFix = knowledge.fixes.has(change.position);
+    const subsystems = new Set<string>();
+    const directories = new Set<string>();
+    const kindCounts = new Map<FileKind, number>();
+    let la = 0;
+    let ld = 0;
+    let lt = 0;
+    let laTest = 0;
+    let laCode = 0;
+    let ageSum = 0;
+    let aged = 0;
+    let priorFixes = 0;
+    let priorBugs = 0;
+    let created = 0;
+    let removed = 0;
+    let renamed = 0;
+    const developers = new Set<number>();
+    const churnByFile: number[] = [];
+    stampValue += 1;
+    let nuc = 0;
+
+    for (const file of change.files) {
+      const previous = files.get(file.oldPath ?? file.path);
+      const added = file.added ?? 0;
+      const deleted = file.deleted ?? 0;
+      la += added;
+      ld += deleted;
+      churnByFile.push(added + deleted);
+      subsystems.add(subsystemOf(file.path));
+      directories.add(directoryOf(file.path));
+      const kind = fileKind(file.path);
+      kindCounts.set(kind, (kindCounts.get(kind) ?? 0) + 1);
+      if (kind === 'test') laTest += added;
+      if (kind === 'code') laCode += added;
+      if (file.status === 'A') created += 1;
+      if (file.status === 'D') removed += 1;
+      if (file.status === 'R') renamed += 1;
+      if (previous === undefined) continue;
+      lt += previous.lines;
+      ageSum += (change.time - previous.lastTime) / day;
+      aged += 1;
+      priorFixes += previous.fixes;
+      priorBugs += previous.bugs;
+      for (const d of previous.developers) developers.add(d);
+      for (const p of previous.changes) {
+        if (stamp[p] === stampValue) continue;
+        stamp[p] = stampValue;
+        nuc += 1;
+      }
+    }
+
+    if (wanted === undefined || wanted(change.position)) {
+      const churn = la + ld;
+      let entropy = 0;
+      if (churn > 0) {
+        for (const c of churnByFile) {
+          if (c === 0) continue;
+          const p = c / churn;
+          entropy -= p * Math.log2(p);
+        }
+      }
+      const nowYear = Math.floor(change.time / year);
+      let rexp = 0;
+      for (const [y, n] of author.byYear) rexp += n / (nowYear - y + 1);
+      let sexp = 0;
+      for (const s of subsystems) sexp += author.bySubsystem.get(s) ?? 0;
+      const features: ChangeFeatures = {
+        ns: subsystems.size,
+        nd: directories.size,
+        nf: change.files.length,
+        entropy,
+        la,
+        ld,
+        lt,
+        fix: isFix ? 1 : 0,
+        ndev: developers.size,
+        age: aged === 0 ? 0 : ageSum / aged,
+        nuc,
+        exp: author.changes,
+        rexp,
+        sexp,
+        revert: knowledge.reverts.has(change.position) ? 1 : 0,
+        la_code: laCode,
+        la_test: laTest,
+        files_new: created,
+        files_deleted: removed,
+        files_renamed: renamed,
+        prior_fixes: priorFixes,
+        prior_bugs: priorBugs,
+        author_bugs: author.bugs,
+        author_bug_rate: author.bugs / (author.changes + 1),
+        merge: change.kind === 'merge' || change.kind === 'octopus' ? 1 : 0,
+        commits: change.commits,
+        prov_ai: change.provenance === 'ai-assisted' ? 1 : 0,
+        prov_agent: change.provenance === 'agent' ? 1 : 0,
+        prov_automation: change.provenance === 'automation' ? 1 : 0,
+      };
+      for (const kind of kindNames) features[`nf_${kind}`] = kindCounts.get(kind) ?? 0;
+      out.set(change.position, features);
+    }
+
+    // Update the state with this change, after its own features were taken.
+    const touched: FileState[] = [];
+    for (const file of change.files) {
+      const key = file.oldPath ?? file.path;
+      const state = files.get(key) ?? { lines: 0, lastTime: 0, changes: [], developers: new Set<number>(), fixes: 0, bugs: 0 };
+      if (file.oldPath !== null && file.oldPath !== file.path) files.delete(file.oldPath);
+      state.lines = Math.max(0, state.lines + (file.added ?? 0) - (file.deleted ?? 0));
+      state.lastTime = change.time;
+      state.changes.push(change.position);
+      state.developers.add(change.authorId);
+      if (isFix) state.fixes += 1;
+      if (file.status === 'D') files.delete(file.path);
+      else files.set(file.path, state);
+      touched.push(state);
+    }
+    touchedBy.set(change.position, { files: touched, author });
+    author.changes += 1;
+    const y = Math.floor(change.time / year);
+    author.byYear.set(y, (author.byYear.get(y) ?? 0) + 1);
+    for (const s of subsystems) author.bySubsystem.set(s, (author.bySubsystem.get(s) ?? 0) + 1);
+  }
+  return out;
+}
