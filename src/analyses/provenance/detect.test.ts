@@ -270,6 +270,21 @@ describe('detectProvenance: precedence', () => {
     expect(result).toMatchObject({ class: 'ai-assisted', tool: 'git-ai' });
   });
 
+  it('prefers a named tool in a brought-in commit over a git-ai session of unknown tool', () => {
+    const orphan = 'a.ts\n  59932ce 1\n---\n{"schema_version":"authorship/3.0.0","prompts":{}}';
+    const result = detectProvenance(
+      change({ notes: [{ ref: 'refs/notes/ai', body: orphan }], commits: [brought('eeeeeee5555', { body: 'x\n\nCo-Authored-By: Claude Opus 4.6 <noreply@anthropic.com>' })] }),
+      builtinSignatures,
+    );
+    expect(result).toMatchObject({ class: 'ai-assisted', tool: 'claude-code' });
+    expect(result.evidence.map((e) => e.tool)).toEqual(['claude-code', 'git-ai']);
+  });
+
+  it('accepts bot e-mails without the numeric id, as older workflows write them', () => {
+    const result = detectProvenance(change({ author: { name: 'Release', email: 'github-actions[bot]@users.noreply.github.com' } }), builtinSignatures);
+    expect(result).toMatchObject({ class: 'automation', tool: 'github-actions', strength: 'strong' });
+  });
+
   it('works with no signatures at all', () => {
     expect(detectProvenance(change(trailer('Co-Authored-By', 'Claude <noreply@anthropic.com>')), []).class).toBe('human');
   });

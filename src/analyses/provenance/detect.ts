@@ -103,10 +103,20 @@ function evidenceFor(signature: Signature, field: Field, matched: string): Prove
   return note.evidence.map((session) => ({ ...session, signature: signature.id, class: signature.class, strength: signature.strength }));
 }
 
-/** Orders evidence strongest first: strength, then the change's own fields, then table order. */
+// Slugs that name a format rather than the tool that wrote the code: any named tool is preferred.
+const vagueTools = new Set(['git-ai', 'agent-trace', 'unspecified']);
+
+/** Orders evidence strongest first: strength, a named tool, the change's own fields, table order. */
 function rankEvidence(evidence: { item: ProvenanceEvidence; own: boolean; order: number }[]): ProvenanceEvidence[] {
+  const vague = (item: ProvenanceEvidence): number => Number(vagueTools.has(item.tool));
   return [...evidence]
-    .sort((a, b) => strengthRank[b.item.strength] - strengthRank[a.item.strength] || Number(b.own) - Number(a.own) || a.order - b.order)
+    .sort(
+      (a, b) =>
+        strengthRank[b.item.strength] - strengthRank[a.item.strength] ||
+        vague(a.item) - vague(b.item) ||
+        Number(b.own) - Number(a.own) ||
+        a.order - b.order,
+    )
     .map((entry) => entry.item);
 }
 

@@ -67,7 +67,8 @@ export type Signature = z.infer<typeof Signature>;
 // a person's account, so it is not accepted.
 const noreply = (account: string): string => `\\d+\\+${account}@users\\.noreply\\.github\\.com`;
 const botName = (name: string): string => `^${name}\\[bot\\]$`;
-const botEmail = (name: string): string => `^${noreply(`${name}\\[bot\\]`)}$`;
+// Older workflows and apps write the address without the numeric id.
+const botEmail = (name: string): string => `^(?:\\d+\\+)?${name}\\[bot\\]@users\\.noreply\\.github\\.com$`;
 const botLogin = (name: string): string => `^(?:app/${name}|${name}\\[bot\\])$`;
 const coAuthor = (rest: string): string => `^Co-authored-by:\\s*(?:${rest})`;
 /** A co-author trailer naming a GitHub App by its name or its noreply address. */
