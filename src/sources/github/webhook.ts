@@ -1,0 +1,74 @@
+import { Webhooks } from '@octokit/webhooks';
+import type { Kysely } from 'kysely';
+import { FlowgateError } from '../../core/errors.ts';
+import { deliveryTask } from '../../service/tasks.ts';
+import type { JobQueue } from '../../service/queue.ts';
+import type { Database } from '../../store/schema.ts';
+
+/** Checks `X-Hub-Signature-256` against the shared secret; throws UNAUTHORIZED when it does not match. */
+export function signatureVerifier(secret: string): (body: string, signature: string | undefined) => Promise<void> {
+  const webhooks = new Webhooks({ secret });
+  return async (body, signature) => {
+    if (signature === undefined || !signature.startsWith('sha256=')) {
+      throw new FlowgateError('UNAUTHORIZED', 'The webhook has no X-Hub-Signature-256 header. Set the secret in the GitHub App settings.');
+    }
+    if (!(await webhooks.verify(body, signature))) {
+      throw new FlowgateError('UNAUTHORIZED', 'The webhook signature does not match. Check that FLOWGATE_WEBHOOK_SECRET is the App\'s webhook secret.');
+    }
+  };
+}
+
+/** One delivery as received: headers and raw body. */
+export interface IncomingDelivery {
+  id: string;
+  event: string;
+  body: string;
+}
+
+/** The queue a delivery's job goes to: one pull request's deliveries run one at a time, in order. */
+function queueNameOf(payload: Record<string, unknown>): string | undefined {
+  const repo = (payload['repository'] as { full_name?: string } | undefined)?.full_name;
+  const number =
+    (payload['pull_request'] as { number?: number } | undefined)?.number ??
+    (payload['check_run'] as { pull_requests?: { number: number }[] } | undefined)?.pull_requests?.[0]?.number;
+  return repo !== undefined && number !== undefined ? `pr:${repo}#${number}` : undefined;
+}
+
+/**
+ * Stores a verified delivery and queues its job in one transaction, so that an acknowledged
+ * delivery is never lost; a delivery id already stored is not queued again. True when new.
+ */
+export async function acceptDelivery(db: Kysely<Database>, queue: JobQueue, delivery: IncomingDelivery): Promise<boolean> {
+  let payload: Record<string, unknown>;
+  try {
+    payload = JSON.parse(delivery.body) as Record<string, unknown>;
+  } catch (error) {
+    throw new FlowgateError('EVENT_INVALID', `Webhook delivery ${delivery.id} is not JSON. Send the payload as application/json.`, { cause: error });
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new FlowgateError('EVENT_INVALID', `Webhook delivery ${delivery.id} is not a JSON object.`);
+  }
+  const repo = (payload['repository'] as { full_name?: string } | undefined)?.full_name ?? null;
+  const action = typeof payload['action'] === 'string' ? payload['action'] : null;
+  const queueName = queueNameOf(payload);
+  return db.transaction().execute(async (tx) => {
+    const inserted = await tx
+      .insertInto('webhook_deliveries')
+      .values({
+        delivery_id: delivery.id,
+        event: delivery.event,
+        action,
+        repo,
+        payload: delivery.body,
+        received_at: Math.floor(Date.now() / 1000),
+        status: 'queued',
+        processed_at: null,
+        error: null,
+      })
+      .onConflict((oc) => oc.column('delivery_id').doNothing())
+      .executeTakeFirst();
+    if ((inserted.numInsertedOrUpdatedRows ?? 0n) === 0n) return false;
+    await queue.add(deliveryTask, { deliveryId: delivery.id }, { jobKey: `delivery:${delivery.id}`, ...(queueName === undefined ? {} : { queueName }) }, tx);
+    return true;
+  });
+}
