@@ -219,7 +219,7 @@ async function resolveRef(repo: string, ref: string): Promise<string | null> {
 
 function git(cwd: string, args: string[], input?: string, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('git', args, { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', args, { cwd, env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -230,6 +230,9 @@ function git(cwd: string, args: string[], input?: string, env: Record<string, st
       const stderr = Buffer.concat(err).toString('utf8').trim();
       reject(new FlowgateError('GIT_FAILED', `git ${args[0] ?? ''} failed in ${cwd}: ${stderr || `exit ${String(code)}`}`, { details: { args } }));
     });
-    child.stdin.end(input ?? '');
+    if (input === undefined) return;
+    // A git that exits before reading all its input reports the reason itself; the broken pipe adds nothing.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input);
   });
 }

@@ -87,7 +87,7 @@ export function publicKeyPem(key: KeyObject): string {
 
 /** The raw 32-byte Ed25519 public key. */
 export function rawPublicKey(key: KeyObject): Buffer {
-  const jwk = createPublicKey(key).export({ format: 'jwk' });
+  const jwk = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
   return Buffer.from(jwk.x ?? '', 'base64url');
 }
 

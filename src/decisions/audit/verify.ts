@@ -98,8 +98,10 @@ export async function verifyAudit(db: Kysely<Database>, options: VerifyAuditOpti
       [external?.source ?? '', externalList],
     ] as const) {
       for (const checkpoint of list) {
-        if (checked.has(checkpoint.signature)) continue;
-        checked.add(checkpoint.signature);
+        // The store and the outside usually hold the same checkpoints: check each distinct one once.
+        const identity = canonicalJson(checkpoint);
+        if (checked.has(identity)) continue;
+        checked.add(identity);
         if (checkCheckpoint(checkpoint, source, scan, options.publicKey, problems)) trusted.push({ checkpoint, source });
       }
     }
