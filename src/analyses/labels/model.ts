@@ -1,0 +1,137 @@
+import { FlowgateError } from '../../core/errors.ts';
+import type { Store } from '../../store/store.ts';
+import { asKnownAt, evaluateChronological, type ChronologicalResult, type EvaluationOptions } from '../risk/evaluate.ts';
+import { deserializeModel, explainRisk, fitRiskModel, predictRisk, serializeModel, type Contribution, type RiskModel } from '../risk/learner.ts';
+import type { FeatureRow } from '../risk/types.ts';
+import { defaultModelJson } from './default-model.ts';
+import { loadFeatures, loadLabels } from './store.ts';
+
+/** A repository needs this much history before its own model replaces the default one. */
+export const minChangesForOwnModel = 500;
+export const minDefectsForOwnModel = 30;
+
+/** Days between the end of training and the start of testing in `flowgate model eval`. */
+export const defaultGapDays = 30;
+
+/**
+ * Every change with features as a learner row: its label as eventually known, when that became
+ * known (the earliest fix), and its effort (lines added + deleted), oldest first.
+ */
+export async function loadFeatureRows(store: Store, repoId: number): Promise<FeatureRow[]> {
+  const changes = await store.db
+    .selectFrom('changes')
+    .select(['id', 'sha', 'commit_time', 'lines_added', 'lines_deleted'])
+    .where('repo_id', '=', repoId)
+    .orderBy('position')
+    .execute();
+  const features = await loadFeatures(store.db, repoId);
+  const knownAt = new Map<number, number>();
+  for (const label of await loadLabels(store.db, repoId)) {
+    const before = knownAt.get(label.inducingChangeId);
+    if (before === undefined || label.knownAt < before) knownAt.set(label.inducingChangeId, label.knownAt);
+  }
+  return changes.flatMap((c) => {
+    const f = features.get(c.id);
+    if (f === undefined) return [];
+    const fixKnownAt = knownAt.get(c.id) ?? null;
+    return [{ id: c.sha, time: c.commit_time, label: fixKnownAt === null ? 0 : 1, fixKnownAt, churn: c.lines_added + c.lines_deleted, features: f }];
+  });
+}
+
+/** What training did: whether the repository got its own model, and on how much. */
+export interface TrainSummary {
+  model: 'repository' | 'default';
+  reason: string;
+  rows: number;
+  positives: number;
+  cutoff: number;
+  modelId: number | null;
+  validationAuc: number | null;
+}
+
+/**
+ * Trains the repository's model on all its history, with labels as known at the latest change
+ * (a defect whose fix has not landed yet counts as clean), and stores it in `models`. With too
+ * little history nothing is stored and scoring falls back to the default model.
+ */
+export async function trainRepositoryModel(store: Store, repoId: number, now = Math.floor(Date.now() / 1000)): Promise<TrainSummary> {
+  const rows = await loadFeatureRows(store, repoId);
+  const cutoff = rows[rows.length - 1]?.time ?? 0;
+  const train = asKnownAt(rows, cutoff);
+  const positives = train.reduce((n, r) => n + r.label, 0);
+  const base = { rows: train.length, positives, cutoff };
+  if (train.length < minChangesForOwnModel || positives < minDefectsForOwnModel) {
+    return { ...base, model: 'default', reason: `${train.length} changes, ${positives} defect-inducing: the repository's own model needs ${minChangesForOwnModel} and ${minDefectsForOwnModel}`, modelId: null, validationAuc: null };
+  }
+  const model = fitRiskModel(train);
+  const inserted = await store.db
+    .insertInto('models')
+    .values({
+      repo_id: repoId,
+      trained_at: now,
+      cutoff,
+      model: serializeModel(model),
+      metrics: JSON.stringify({ training: model.training, validation: model.validation, chosen: model.chosen }),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  // Older models are kept out of the way: only the latest is ever read.
+  await store.db.deleteFrom('models').where('repo_id', '=', repoId).where('id', '<', inserted.id).execute();
+  return { ...base, model: 'repository', reason: 'trained on the repository history', modelId: inserted.id, validationAuc: model.validation.auc.blend };
+}
+
+let defaultModelCache: RiskModel | undefined;
+
+/** The shipped default model (Kamei features, fit once on the public JIT datasets; see default-model.ts). */
+export function defaultModel(): RiskModel {
+  defaultModelCache ??= deserializeModel(defaultModelJson);
+  return defaultModelCache;
+}
+
+/** The model that scores a repository's changes: its latest own model, else the default. */
+export async function currentModel(store: Store, repoId: number): Promise<{ model: RiskModel; source: 'repository' | 'default'; modelId: number | null; trainedAt: number | null }> {
+  const row = await store.db.selectFrom('models').select(['id', 'model', 'trained_at']).where('repo_id', '=', repoId).orderBy('id', 'desc').executeTakeFirst();
+  if (row === undefined) return { model: defaultModel(), source: 'default', modelId: null, trainedAt: null };
+  return { model: deserializeModel(row.model), source: 'repository', modelId: row.id, trainedAt: row.trained_at };
+}
+
+/** A change's risk with its explanation. */
+export interface ChangeRisk {
+  /** Calibrated probability that the change is defect-inducing. */
+  probability: number;
+  /** Log-odds, for ranking. */
+  margin: number;
+  source: 'repository' | 'default';
+  modelId: number | null;
+  /** Per-input contributions to the log-odds, largest magnitude first. */
+  contributions: Contribution[];
+}
+
+/** Scores one change's features (as computed by features/compute.ts) with the repository's current model. */
+export async function scoreChange(store: Store, repoId: number, features: Record<string, number>): Promise<ChangeRisk> {
+  const current = await currentModel(store, repoId);
+  const score = predictRisk(current.model, { features });
+  return { ...score, source: current.source, modelId: current.modelId, contributions: explainRisk(current.model, { features }) };
+}
+
+/** Stored features of one change, for the gate and reports; NOT_FOUND when it has none yet. */
+export async function changeFeatures(store: Store, changeId: number): Promise<Record<string, number>> {
+  const row = await store.db.selectFrom('change_features').select('features').where('change_id', '=', changeId).executeTakeFirst();
+  if (row === undefined) throw new FlowgateError('NOT_FOUND', `Change ${changeId} has no features yet: run \`flowgate analyze\` first.`);
+  return JSON.parse(row.features) as Record<string, number>;
+}
+
+/** Feature sets compared by `flowgate model eval`: Kamei's fourteen alone, and everything. */
+export const kameiOnly = ['ns', 'nd', 'nf', 'entropy', 'la', 'ld', 'lt', 'fix', 'ndev', 'age', 'nuc', 'exp', 'rexp', 'sexp'];
+
+/** The chronological evaluation of a repository's model (and baselines) on its stored history. */
+export async function evaluateRepository(store: Store, repoId: number, options: EvaluationOptions & { features?: 'all' | 'kamei' } = {}): Promise<ChronologicalResult & { rows: number; positives: number }> {
+  let rows = await loadFeatureRows(store, repoId);
+  if (options.features === 'kamei') rows = rows.map((r) => ({ ...r, features: Object.fromEntries(kameiOnly.map((k) => [k, r.features[k] ?? 0])) }));
+  const positives = rows.reduce((n, r) => n + r.label, 0);
+  if (rows.length < 100 || positives < 10) {
+    throw new FlowgateError('INSUFFICIENT_DATA', `The repository has ${rows.length} changes with features, ${positives} of them defect-inducing: an evaluation needs at least 100 and 10. Run \`flowgate analyze\` on a longer history.`);
+  }
+  const result = evaluateChronological(rows, { gapDays: defaultGapDays, ...options });
+  return { ...result, rows: rows.length, positives };
+}
