@@ -14,10 +14,11 @@ export const configFileName = '.flowgate.yml';
 /** The whole .flowgate.yml: strict, so a misspelt key is an error rather than a silent default. */
 export const FlowgateConfig = z.strictObject({
   version: z.literal(1).default(1).describe('Format version of this file'),
-  identities: IdentitiesConfig.default({ aliases: [], bots: [] }),
-  provenance: ProvenanceConfig.default({} as never),
-  labels: LabelsConfig.default({} as never),
-  routing: RoutingConfig.default({} as never),
+  // prefault: an absent section is parsed as {} so every inner default applies (zod's default would skip them).
+  identities: IdentitiesConfig.prefault({}),
+  provenance: ProvenanceConfig.prefault({}),
+  labels: LabelsConfig.prefault({}),
+  routing: RoutingConfig.prefault({}),
   ...PolicySections,
 });
 export type FlowgateConfig = z.infer<typeof FlowgateConfig>;
