@@ -53,12 +53,15 @@ export async function insertChanges(tx: Tx, repoId: number, firstPosition: numbe
   );
   const idOf = (identity: ResolvedIdentity): number => identityIds.get(identity.key) ?? 0;
   // Agents and bots seen as authors are recorded on their identity, so one agent is one identity everywhere.
+  // Only author evidence that itself says agent or automation counts: `Ada (aider)` stays a person.
   for (const item of batch) {
-    if (item.provenance.class === 'human' || item.provenance.class === 'ai-assisted') continue;
-    if (!item.provenance.evidence.some((e) => e.where === 'author-email' || e.where === 'author-name' || e.where === 'author')) continue;
+    const authorEvidence = item.provenance.evidence.find(
+      (e) => (e.where === 'author-email' || e.where === 'author-name') && e.class !== 'ai-assisted' && e.class !== 'human',
+    );
+    if (authorEvidence === undefined) continue;
     await tx
       .updateTable('identities')
-      .set({ kind: item.provenance.class === 'agent' ? 'agent' : 'bot', tool: item.provenance.tool })
+      .set({ kind: authorEvidence.class === 'agent' ? 'agent' : 'bot', tool: authorEvidence.tool })
       .where('id', '=', idOf(item.author))
       .execute();
   }

@@ -178,7 +178,8 @@ export async function* streamMainline(
 export async function readNotes(repoPath: string): Promise<Map<string, { ref: string; body: string }[]>> {
   const refs = (await git(repoPath, ['for-each-ref', '--format=%(refname)', 'refs/notes/'], { allowFailure: true }))
     .split('\n')
-    .filter((r) => r !== '');
+    // git-ai mirrors its notes under refs/notes/ai-remote/*: the same notes again.
+    .filter((r) => r !== '' && !r.startsWith('refs/notes/ai-remote/'));
   const notes = new Map<string, { ref: string; body: string }[]>();
   for (const ref of refs) {
     const list = await git(repoPath, ['notes', '--ref', ref, 'list'], { allowFailure: true });
