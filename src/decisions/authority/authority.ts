@@ -140,5 +140,5 @@ export interface ApproverFacts {
 export function authorizeApproval(change: string, approver: ApproverFacts): { allowed: boolean; rules: string[] } {
   const type = approver.kind === 'agent' ? 'Flowgate::Agent' : approver.kind === 'automation' ? 'Flowgate::Bot' : 'Flowgate::Human';
   const { allowed, policies } = authorize({ type, id: approver.id }, 'approve', change, { isAuthor: approver.isAuthor, directsAuthor: approver.directsAuthor }, []);
-  return { allowed, rules: allowed ? [] : policies };
+  return { allowed, rules: allowed ? [] : [...policies].sort() };
 }

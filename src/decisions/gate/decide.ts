@@ -1,4 +1,5 @@
 import { authorizeAgentMerge, authorizeApproval, type AuthorityViolation } from '../authority/authority.ts';
+import type { CodeOwners } from '../../analyses/routing/codeowners.ts';
 import { compileCodeOwners, type OwnersOf } from '../policy/codeowners.ts';
 import { compileGlobs } from '../policy/paths.ts';
 import { expandKeys, maxTier, normalizeKey, overlaps, teamName, tierRank, tiers, type CompiledAgent, type Policy } from '../policy/policy.ts';
@@ -101,6 +102,7 @@ function judgeApprovals(
   approvals: readonly Approval[],
   authorKeys: Set<string>,
   agent: CompiledAgent | null,
+  codeOwners: CodeOwners | null,
   ownersOf: OwnersOf,
 ): { judged: JudgedApproval[]; valid: ValidApproval[] } {
   const judged: JudgedApproval[] = [];
@@ -128,7 +130,7 @@ function judgeApprovals(
       refuse(`approved ${short(approval.sha)}, which cannot be compared with the head ${short(change.head)}`);
       continue;
     }
-    const isOwner = change.codeOwners.some((rule) => rule.owners.some((o) => ownerIs(policy, o, keys)));
+    const isOwner = codeOwners?.rules.some((rule) => rule.owners.some((o) => ownerIs(policy, o, keys))) === true;
     const inScope = isOwner ? changed.filter((p) => ownersOf(p).some((o) => ownerIs(policy, o, keys))) : changed;
     if (inScope.length > 0) {
       refuse(`stale: ${list(inScope)} changed after ${short(approval.sha)}`);
@@ -310,8 +312,8 @@ export function decideChange(input: DecisionInput): Decision {
     reasons.push(`required check ${check.name} ${why}`);
   }
 
-  const ownersOf = compileCodeOwners(change.codeOwners);
-  const { judged, valid } = judgeApprovals(policy, change, input.approvals, authorKeys, author.agent, ownersOf);
+  const { parsed: codeOwners, ownersOf } = compileCodeOwners(change.codeOwners);
+  const { judged, valid } = judgeApprovals(policy, change, input.approvals, authorKeys, author.agent, codeOwners, ownersOf);
   const requirements = requirementsFor(policy, tier, touched, protectedFiles, valid, ownersOf);
 
   const outcome = reasons.length > 0 ? 'blocked' : requirements.every((r) => r.met) ? 'merge-allowed' : 'needs-review';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import type { BroughtCommit, GitNote } from '../../changes/change.ts';
 import { FlowgateError } from '../../core/errors.ts';
 import { builtinSignatures, detectProvenance, type Signature } from '../../analyses/provenance/index.ts';
-import { readCodeOwnersAt } from '../policy/codeowners.ts';
+import { readCodeOwnersTextAt } from '../policy/codeowners.ts';
 import type { ChangeAuthor, ChangeFacts, GateFile } from './types.ts';
 
 /** Runs git in the repository; failures become GIT_FAILED naming the command. */
@@ -180,7 +180,7 @@ export function collectChangeFacts(repoPath: string, base: string, head: string,
     author,
     provenance: { class: provenance.class, tool: provenance.tool },
     files,
-    codeOwners: readCodeOwnersAt(repoPath, baseSha).rules,
+    codeOwners: readCodeOwnersTextAt(repoPath, baseSha),
     changedSince,
   };
 }

@@ -1,6 +1,6 @@
 import type { ProvenanceClass } from '../../changes/change.ts';
 import type { AuthorityViolation } from '../authority/authority.ts';
-import type { CodeOwnersRule } from '../policy/codeowners.ts';
+import type { CodeOwnersText } from '../policy/codeowners.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { LaneName, Tier } from '../policy/schema.ts';
 import type { Trust } from '../trust/trust.ts';
@@ -42,8 +42,8 @@ export interface ChangeFacts {
   author: ChangeAuthor;
   provenance: GateProvenance;
   files: GateFile[];
-  /** CODEOWNERS as it is at the base revision. */
-  codeOwners: CodeOwnersRule[];
+  /** CODEOWNERS as it is at the base revision (null: the repository has none). */
+  codeOwners: CodeOwnersText | null;
   /** Per approved sha: the files that differ between it and the head (null: not comparable, so stale). */
   changedSince: Record<string, string[] | null>;
 }
