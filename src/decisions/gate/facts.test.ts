@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isFlowgateError } from '../../core/errors.ts';
+import { RepoBuilder } from '../../sources/git/__fixtures__/repo-builder.ts';
+import { collectChangeFacts } from './facts.ts';
+
+describe('collectChangeFacts', () => {
+  let repo: RepoBuilder;
+  let base: string;
+  beforeAll(() => {
+    repo = new RepoBuilder();
+    repo.write('CODEOWNERS', '* @root\n').write('a.txt', 'one\ntwo\nthree\nfour\nfive\n').write('b.bin', Buffer.from([0, 1, 2, 3])).write('c.txt', 'c\n');
+    base = repo.commit('base');
+  });
+  afterAll(() => repo.dispose());
+
+  it('lists files against the merge base with renames, binaries and whitespace-only edits', () => {
+    repo.checkout('feature', true);
+    repo.move('a.txt', 'moved/a.txt').write('b.bin', Buffer.from([0, 9, 9, 9])).write('c.txt', '  c\n\n');
+    const head = repo.commit('feature');
+    repo.checkout('main').write('d.txt', 'on main after the branch\n');
+    repo.commit('main moves on');
+    const facts = collectChangeFacts(repo.dir, 'main', head);
+    expect(facts.mergeBase).toBe(base);
+    expect(facts.files).toEqual([
+      { path: 'b.bin', oldPath: null, status: 'M', added: 0, deleted: 0, binary: true, whitespaceOnly: false },
+      { path: 'c.txt', oldPath: null, status: 'M', added: 2, deleted: 1, binary: false, whitespaceOnly: true },
+      { path: 'moved/a.txt', oldPath: 'a.txt', status: 'R', added: 0, deleted: 0, binary: false, whitespaceOnly: false },
+    ]);
+    expect(facts.codeOwners).toEqual({ source: `CODEOWNERS at ${facts.base}`, text: '* @root\n' });
+    expect(facts.author).toEqual({ name: 'Default Dev', email: 'dev@example.com', login: null });
+  });
+
+  it('lists what changed since each approved sha, null for one it cannot find', () => {
+    repo.checkout('main').checkout('reviewed', true);
+    const first = repo.write('x.txt', '1\n').commit('x');
+    const second = repo.write('y.txt', '1\n').commit('y');
+    repo.checkout('main');
+    const facts = collectChangeFacts(repo.dir, 'main', second, { approvedShas: [first, second, '0123456789abcdef'] });
+    expect(facts.changedSince).toEqual({ [first]: ['y.txt'], [second]: [], '0123456789abcdef': null });
+  });
+
+  it('names bad revisions and non-repositories', () => {
+    const bad = (() => {
+      try {
+        collectChangeFacts(repo.dir, 'main', 'nope');
+      } catch (error) {
+        return error;
+      }
+      return null;
+    })();
+    expect(isFlowgateError(bad, 'REVISION_NOT_FOUND')).toBe(true);
+    expect((bad as Error).message).toContain('"nope" is not a commit');
+    expect(() => collectChangeFacts('/', 'a', 'b')).toThrow(/is not a git repository/);
+  });
+});
