@@ -4,11 +4,12 @@ import { z } from 'zod';
 export const defaultFixKeywords = ['fix', 'fixes', 'fixed', 'fixing', 'bug', 'bugs', 'bugfix', 'hotfix', 'defect', 'patch', 'crash', 'crashes', 'regression', 'broken', 'fault'];
 
 /**
- * Issue references that mark a fix: GitHub's closing keywords (`fixes #12`, `closes org/repo#12`),
- * Trac's `Fixed #12` and Bugzilla's `bug 12`. A bare `#12` is not enough: squash merges end in `(#12)`.
+ * Issue references that mark a fix: `fixes #12`, `fixes org/repo#12`, `Fixes gh-12`, Trac's
+ * `Fixed #12` and Bugzilla's `bug 12`. A bare `#12` is not enough (squash merges end in `(#12)`),
+ * and neither is `closes #12` (features close issues too).
  */
 export const defaultIssuePatterns = [
-  '\\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\\s*:?\\s+(?:[\\w.-]+/[\\w.-]+)?#\\d+',
+  '\\bfix(?:e[sd])?\\s*:?\\s+(?:[\\w.-]+/[\\w.-]+)?(?:#|gh-)\\d+',
   '\\bbug\\s*#?\\d{3,}',
 ];
 

@@ -17,6 +17,8 @@ export interface FixCandidate {
   position: number;
   subject: string;
   body: string;
+  /** Subjects of the commits a merge brought in (empty for direct commits and squashes). */
+  commitSubjects?: readonly string[];
 }
 
 /** Finds earlier changes by sha (mainline or brought-in commit), by PR number or by subject. */
@@ -57,6 +59,14 @@ export function createFixDetector(config: Pick<LabelsConfig, 'fixKeywords' | 'is
     const head = change.body.split('\n').find((l) => l.trim() !== '') ?? '';
     const m = keyword?.exec(change.subject) ?? (/^Merge /.test(change.subject) ? keyword?.exec(head) : null) ?? null;
     if (m !== null) return { kind: 'keyword', evidence: m[0], reverts: null };
+    // A branch merge that is no PR (a maintenance branch merged forward) lands the fixes made there:
+    // its own subject says nothing, the subjects it brought do.
+    if (!/^Merge (remote-tracking )?branch /.test(change.subject)) return null;
+    for (const subject of change.commitSubjects ?? []) {
+      if (/^Revert /.test(subject)) continue;
+      const hit = issues.map((p) => p.exec(subject)).find((x) => x !== null) ?? keyword?.exec(subject) ?? null;
+      if (hit !== null) return { kind: issues.some((p) => p.test(subject)) ? 'issue' : 'keyword', evidence: `${hit[0]} (brought: ${subject})`, reverts: null };
+    }
     return null;
   };
 }

@@ -80,6 +80,18 @@ export async function trainRepositoryModel(store: Store, repoId: number, now = M
   return { ...base, model: 'repository', reason: 'trained on the repository history', modelId: inserted.id, validationAuc: model.validation.auc.blend };
 }
 
+/** Retrain when the history has grown by this many days past the stored model's cutoff (McIntosh & Kamei: at most 3 months). */
+export const retrainAfterDays = 30;
+
+/** Trains when no model is stored yet or the history has moved `retrainAfterDays` past its cutoff; otherwise does nothing. */
+export async function retrainIfDue(store: Store, repoId: number): Promise<TrainSummary | { model: 'unchanged'; cutoff: number }> {
+  const stored = await store.db.selectFrom('models').select('cutoff').where('repo_id', '=', repoId).orderBy('id', 'desc').executeTakeFirst();
+  const latest = await store.db.selectFrom('changes').select((eb) => eb.fn.max('commit_time').as('t')).where('repo_id', '=', repoId).executeTakeFirst();
+  const newest = Number(latest?.t ?? 0);
+  if (stored !== undefined && newest < stored.cutoff + retrainAfterDays * 86_400) return { model: 'unchanged', cutoff: stored.cutoff };
+  return trainRepositoryModel(store, repoId);
+}
+
 let defaultModelCache: RiskModel | undefined;
 
 /** The shipped default model (Kamei features, fit once on the public JIT datasets; see default-model.ts). */

@@ -1,4 +1,5 @@
 import type { AnalysisStep } from '../steps.ts';
+import { retrainIfDue } from './model.ts';
 import { runLabels } from './run.ts';
 
 /** Fixes, SZZ labels, features and the model, after mining: incremental and idempotent. */
@@ -6,6 +7,7 @@ export const labelsStep: AnalysisStep = {
   name: 'labels',
   run: async (context) => {
     const summary = await runLabels(context.store, context.repoId, context.repoPath, { config: context.config.labels, progress: context.progress });
-    return { ...summary };
+    const model = await retrainIfDue(context.store, context.repoId);
+    return { ...summary, model };
   },
 };

@@ -16,6 +16,8 @@ export interface HistoryChange extends FeatureChange {
   prNumber: number | null;
   linesAdded: number;
   linesDeleted: number;
+  /** Subjects of the commits a merge brought in. */
+  commitSubjects: string[];
 }
 
 /** The repository's mainline as stored, oldest first, with files and brought-in commit shas. */
@@ -52,6 +54,7 @@ export async function loadHistory(db: Db, repoId: number): Promise<History> {
       commits: 1,
       linesAdded: r.lines_added,
       linesDeleted: r.lines_deleted,
+      commitSubjects: [],
       files: [],
     };
     byId.set(r.id, change);
@@ -67,7 +70,7 @@ export async function loadHistory(db: Db, repoId: number): Promise<History> {
   const commits = await db
     .selectFrom('change_commits')
     .innerJoin('changes', 'changes.id', 'change_commits.change_id')
-    .select(['change_commits.change_id', 'change_commits.sha'])
+    .select(['change_commits.change_id', 'change_commits.sha', 'change_commits.subject'])
     .where('changes.repo_id', '=', repoId)
     .execute();
   const brought: History['brought'] = [];
@@ -77,6 +80,7 @@ export async function loadHistory(db: Db, repoId: number): Promise<History> {
     if (change === undefined) continue;
     counts.set(c.change_id, (counts.get(c.change_id) ?? 0) + 1);
     brought.push({ sha: c.sha, position: change.position });
+    if (change.sha !== c.sha) change.commitSubjects.push(c.subject);
   }
   for (const [id, n] of counts) {
     const change = byId.get(id);

@@ -11,7 +11,7 @@ import { featureColumns, featureVector } from '../../risk/engineer.ts';
 import { loadJitCsv } from '../../risk/jit-csv.ts';
 import { auc } from '../../risk/metrics.ts';
 import { fitLogistic, logisticMargin } from '../../risk/logistic.ts';
-import type { RiskModel } from '../../risk/learner.ts';
+import { deserializeModel } from '../../risk/learner.ts';
 
 const dir = process.argv[2] ?? '/work/shared/data/jit';
 const names = ['age', 'entropy', 'exp', 'fix', 'la', 'ld', 'lt', 'nd', 'ndev', 'nf', 'ns', 'nuc', 'sexp'];
@@ -22,18 +22,20 @@ const logistic = fitLogistic(featureColumns(spec, rows), labels, { l2: 10 });
 const margins = rows.map((r) => logisticMargin(logistic, featureVector(spec, r.features)));
 const calibrator = fitCalibrator('platt', margins, labels);
 const round = (x: number): number => Math.round(x * 1e6) / 1e6;
-const model: RiskModel = {
+// Only what prediction reads; deserializeModel below checks it still matches the learner's format.
+const model = {
   format: 'flowgate-risk-model',
   version: 1,
   spec,
   logistic: { ...logistic, mean: logistic.mean.map(round), sd: logistic.sd.map(round), coef: logistic.coef.map(round), intercept: round(logistic.intercept) },
   gbdt: { kind: 'gbdt', base: 0, trees: [] },
+  logisticWeight: 1,
   treeWeight: 0,
   chosen: 'logistic',
   calibrator,
   training: { rows: rows.length, positives: labels.reduce((n, x) => n + x, 0), from: rows[0]?.time ?? 0, to: rows[rows.length - 1]?.time ?? 0 },
-  validation: { rows: 0, positives: 0, from: 0, to: 0, auc: { logistic: auc(margins, labels), gbdt: 0, blend: auc(margins, labels) }, gbdtRounds: 0 },
 };
+deserializeModel(JSON.stringify(model));
 const out = `/**
  * The default risk model, for repositories with too little history of their own (fewer than 500
  * changes or 30 known defect-inducing ones). A logistic regression on thirteen Kamei features
