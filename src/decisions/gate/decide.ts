@@ -312,7 +312,16 @@ export function decideChange(input: DecisionInput): Decision {
     reasons.push(`required check ${check.name} ${why}`);
   }
 
-  const { parsed: codeOwners, ownersOf } = compileCodeOwners(change.codeOwners);
+  const { parsed: codeOwners, ownersOf: lookup } = compileCodeOwners(change.codeOwners);
+  // Requirements and staleness ask about the same paths many times: look each up once.
+  const owned = new Map<string, readonly string[]>();
+  const ownersOf: OwnersOf = (path) => {
+    const hit = owned.get(path);
+    if (hit !== undefined) return hit;
+    const owners = lookup(path);
+    owned.set(path, owners);
+    return owners;
+  };
   const { judged, valid } = judgeApprovals(policy, change, input.approvals, authorKeys, author.agent, codeOwners, ownersOf);
   const requirements = requirementsFor(policy, tier, touched, protectedFiles, valid, ownersOf);
 
