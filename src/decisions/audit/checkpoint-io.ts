@@ -222,8 +222,8 @@ function git(cwd: string, args: string[], input?: string, env: Record<string, st
     const child = spawn('git', args, { cwd, env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', (error) => reject(new FlowgateError('GIT_FAILED', `Cannot run git: ${error.message}. Install git.`, { cause: error })));
     child.on('close', (code) => {
       if (code === 0) return resolvePromise(Buffer.concat(out).toString('utf8').trim());

@@ -271,7 +271,7 @@ function checkCheckpoint(checkpoint: SignedCheckpoint, source: string, scan: Sca
     problems.push({
       seq: size + 1,
       kind: 'truncated',
-      message: `${what} covers ${checkpoint.size} records but the store holds ${size}: records after ${size} were removed`,
+      message: `${what} covers ${checkpoint.size} records but the store holds ${size}: records were removed (the tail was truncated, or records deleted)`,
     });
     return true;
   }
