@@ -25,4 +25,5 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly' } } },
 );

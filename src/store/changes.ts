@@ -193,7 +193,7 @@ export async function countChanges(db: Kysely<Database>, repoId: number): Promis
   const byTool: Record<string, number> = {};
   let total = 0;
   for (const row of rows) {
-    const n = Number(row.n);
+    const n = row.n;
     total += n;
     byProvenance[row.provenance] = (byProvenance[row.provenance] ?? 0) + n;
     if (row.tool !== null) byTool[row.tool] = (byTool[row.tool] ?? 0) + n;

@@ -17,7 +17,7 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface Dialect {
   name: DialectName;
   /** Adds an auto-incrementing integer primary key named `id`. */
-  addId<T extends string>(table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'id'>;
+  addId<T extends string>(table: CreateTableBuilder<T>): CreateTableBuilder<T, 'id'>;
   /** The column type for Unix-second times and other 64-bit integers. */
   bigint: 'integer' | 'bigint';
   /** The column type for binary blobs. */
@@ -99,8 +99,8 @@ async function connectSqlite<DB>(url: string): Promise<Connection<DB>> {
 async function connectPostgres<DB>(url: string, schema?: string): Promise<Connection<DB>> {
   const pg = await import('pg');
   // int8 (20) and numeric (1700) arrive as strings by default; flowgate's values fit in a double.
-  pg.default.types.setTypeParser(20, (v) => Number(v));
-  pg.default.types.setTypeParser(1700, (v) => Number(v));
+  pg.default.types.setTypeParser(pg.default.types.builtins.INT8, (v) => Number(v));
+  pg.default.types.setTypeParser(pg.default.types.builtins.NUMERIC, (v) => Number(v));
   const pool = new pg.default.Pool({
     connectionString: url,
     max: 10,

@@ -37,7 +37,8 @@ export async function gitSucceeds(repoPath: string, args: string[]): Promise<boo
 const missingObjectPattern = /missing blob|could not read|unable to read|bad object|promisor|did not receive expected object|fatal: missing/i;
 
 function gitError(repoPath: string, args: string[], error: unknown): FlowgateError {
-  const stderr = String((error as { stderr?: unknown }).stderr ?? (error as Error).message).trim();
+  const raw = (error as { stderr?: unknown }).stderr;
+  const stderr = (typeof raw === 'string' && raw !== '' ? raw : (error as Error).message).trim();
   if (/not a git repository/i.test(stderr)) {
     return new FlowgateError('NOT_A_REPOSITORY', `${repoPath} is not a git repository. Pass the path of a git work tree or bare repository.`, {
       cause: error,

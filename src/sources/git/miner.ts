@@ -126,7 +126,9 @@ async function nextPosition(store: Store, repoId: number): Promise<number> {
     .select((eb) => eb.fn.max('position').as('max'))
     .where('repo_id', '=', repoId)
     .executeTakeFirst();
-  return row?.max === null || row?.max === undefined ? 0 : Number(row.max) + 1;
+  // max() over an empty table is null; PostgreSQL and SQLite both return a number otherwise.
+  const max = row?.max as number | null | undefined;
+  return max === null || max === undefined ? 0 : max + 1;
 }
 
 /** Finds where mining resumes; when the stored tip left the mainline, removes the stored changes after the fork. */

@@ -12,8 +12,10 @@ export interface WebhookDeliveryTable {
   repo: string | null;
   payload: string;
   received_at: number;
-  /** 'queued' | 'done' | 'ignored' | 'failed' */
+  /** 'queued' | 'done' | 'ignored' | 'stale' */
   status: string;
+  /** How many times a job started processing it: 1 unless a worker died mid-way. */
+  runs: number;
   processed_at: number | null;
   error: string | null;
 }
@@ -147,6 +149,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('payload', 'text', (c) => c.notNull())
     .addColumn('received_at', big, (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('runs', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('processed_at', big)
     .addColumn('error', 'text')
     .execute();
