@@ -70,8 +70,20 @@ function fitPlatt(margins: ArrayLike<number>, labels: ArrayLike<number>): Calibr
   // Platt's smoothed targets keep the fit finite on separable data.
   const hiT = (pos + 1) / (pos + 2);
   const loT = 1 / (n - pos + 2);
+  const target = (i: number): number => ((labels[i] ?? 0) === 1 ? hiT : loT);
+  const loss = (a: number, b: number): number => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const z = a * (margins[i] ?? 0) + b;
+      const t = target(i);
+      // -(t log p + (1 - t) log(1 - p)), stable for large |z|.
+      sum += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - t * z;
+    }
+    return sum;
+  };
   let a = 1;
   let b = 0;
+  let current = loss(a, b);
   for (let iter = 0; iter < 100; iter++) {
     let ga = 0;
     let gb = 0;
@@ -81,7 +93,7 @@ function fitPlatt(margins: ArrayLike<number>, labels: ArrayLike<number>): Calibr
     for (let i = 0; i < n; i++) {
       const s = margins[i] ?? 0;
       const p = 1 / (1 + Math.exp(-(a * s + b)));
-      const r = p - ((labels[i] ?? 0) === 1 ? hiT : loT);
+      const r = p - target(i);
       const h = p * (1 - p);
       ga += r * s;
       gb += r;
@@ -93,9 +105,19 @@ function fitPlatt(margins: ArrayLike<number>, labels: ArrayLike<number>): Calibr
     if (Math.abs(det) < 1e-18) break;
     const da = (hbb * ga - hab * gb) / det;
     const db = (haa * gb - hab * ga) / det;
-    a -= da;
-    b -= db;
-    if (Math.abs(da) + Math.abs(db) < 1e-10) break;
+    // Newton with backtracking: a full step can overshoot when the margins are far off.
+    let step = 1;
+    let next = loss(a - da, b - db);
+    while (next > current && step > 1e-6) {
+      step /= 2;
+      next = loss(a - step * da, b - step * db);
+    }
+    if (next > current) break;
+    a -= step * da;
+    b -= step * db;
+    const improvement = current - next;
+    current = next;
+    if (improvement < 1e-10 * n) break;
   }
   return { kind: 'platt', a, b };
 }

@@ -154,75 +154,114 @@ interface Grower {
   o: Required<GbdtOptions>;
 }
 
+/** Gradient, hessian and count histograms of all features for a node, laid out feature by feature. */
+interface Histogram {
+  g: Float64Array;
+  h: Float64Array;
+  c: Float64Array;
+}
+
+const stride = 256;
+
+function buildHistogram(gr: Grower, idx: Uint32Array): Histogram {
+  const size = gr.bins.length * stride;
+  const hist = { g: new Float64Array(size), h: new Float64Array(size), c: new Float64Array(size) };
+  const { grad, hess } = gr;
+  for (const f of gr.features) {
+    const col = gr.bins[f] as Uint8Array;
+    const off = f * stride;
+    for (let k = 0; k < idx.length; k++) {
+      const i = idx[k] as number;
+      const b = off + (col[i] as number);
+      hist.g[b] = (hist.g[b] as number) + (grad[i] as number);
+      hist.h[b] = (hist.h[b] as number) + (hess[i] as number);
+      hist.c[b] = (hist.c[b] as number) + 1;
+    }
+  }
+  return hist;
+}
+
+/** The sibling's histogram: parent minus child (half the work of building it). */
+function subtractHistogram(parent: Histogram, child: Histogram): Histogram {
+  return { g: parent.g.map((x, k) => x - (child.g[k] as number)), h: parent.h.map((x, k) => x - (child.h[k] as number)), c: parent.c.map((x, k) => x - (child.c[k] as number)) };
+}
+
 /** Grows one tree depth-first on the given row indices. */
-function growTree(g: Grower, rows: Uint32Array): Tree {
+function growTree(gr: Grower, rows: Uint32Array): Tree {
   const tree: Tree = { feature: [], threshold: [], left: [], right: [], value: [] };
-  const { o } = g;
-  const grow = (idx: Uint32Array, depth: number): number => {
+  const { o } = gr;
+  const splittable = (n: number, depth: number): boolean => depth < o.maxDepth && n >= 2 * o.minChildSamples;
+  const grow = (idx: Uint32Array, depth: number, hist: Histogram | null): number => {
     let G = 0;
     let H = 0;
-    for (const i of idx) {
-      G += g.grad[i] ?? 0;
-      H += g.hess[i] ?? 0;
+    for (let k = 0; k < idx.length; k++) {
+      const i = idx[k] as number;
+      G += gr.grad[i] as number;
+      H += gr.hess[i] as number;
     }
-    const k = tree.feature.length;
+    const node = tree.feature.length;
     tree.feature.push(-1);
     tree.threshold.push(0);
     tree.left.push(-1);
     tree.right.push(-1);
     tree.value.push((-G / (H + o.l2)) * o.learningRate);
-    if (depth >= o.maxDepth || idx.length < 2 * o.minChildSamples) return k;
+    if (hist === null) return node;
     const parentScore = (G * G) / (H + o.l2);
     let best = { gain: 1e-9, feature: -1, bin: -1 };
-    for (const f of g.features) {
-      const edges = g.edges[f] ?? [];
-      if (edges.length === 0) continue;
-      const col = g.bins[f] as Uint8Array;
-      const nb = edges.length + 1;
-      const hg = new Float64Array(nb);
-      const hh = new Float64Array(nb);
-      const hc = new Uint32Array(nb);
-      for (const i of idx) {
-        const b = col[i] ?? 0;
-        hg[b] = (hg[b] ?? 0) + (g.grad[i] ?? 0);
-        hh[b] = (hh[b] ?? 0) + (g.hess[i] ?? 0);
-        hc[b] = (hc[b] ?? 0) + 1;
-      }
+    for (const f of gr.features) {
+      const edges = gr.edges[f] ?? [];
+      const off = f * stride;
       let gl = 0;
       let hl = 0;
       let cl = 0;
-      for (let b = 0; b < nb - 1; b++) {
-        gl += hg[b] ?? 0;
-        hl += hh[b] ?? 0;
-        cl += hc[b] ?? 0;
+      for (let b = 0; b < edges.length; b++) {
+        gl += hist.g[off + b] as number;
+        hl += hist.h[off + b] as number;
+        cl += hist.c[off + b] as number;
         const cr = idx.length - cl;
         if (cl < o.minChildSamples || hl < o.minChildHessian) continue;
         if (cr < o.minChildSamples || H - hl < o.minChildHessian) break;
-        const gr = G - gl;
+        const grr = G - gl;
         const hr = H - hl;
-        const gain = (gl * gl) / (hl + o.l2) + (gr * gr) / (hr + o.l2) - parentScore;
+        const gain = (gl * gl) / (hl + o.l2) + (grr * grr) / (hr + o.l2) - parentScore;
         if (gain > best.gain) best = { gain, feature: f, bin: b };
       }
     }
-    if (best.feature < 0) return k;
-    const col = g.bins[best.feature] as Uint8Array;
+    if (best.feature < 0) return node;
+    const col = gr.bins[best.feature] as Uint8Array;
     let nLeft = 0;
-    for (const i of idx) if ((col[i] ?? 0) <= best.bin) nLeft++;
+    for (let k = 0; k < idx.length; k++) if ((col[idx[k] as number] as number) <= best.bin) nLeft++;
     const leftIdx = new Uint32Array(nLeft);
     const rightIdx = new Uint32Array(idx.length - nLeft);
     let a = 0;
     let c = 0;
-    for (const i of idx) {
-      if ((col[i] ?? 0) <= best.bin) leftIdx[a++] = i;
+    for (let k = 0; k < idx.length; k++) {
+      const i = idx[k] as number;
+      if ((col[i] as number) <= best.bin) leftIdx[a++] = i;
       else rightIdx[c++] = i;
     }
-    tree.feature[k] = best.feature;
-    tree.threshold[k] = (g.edges[best.feature] ?? [])[best.bin] ?? 0;
-    tree.left[k] = grow(leftIdx, depth + 1);
-    tree.right[k] = grow(rightIdx, depth + 1);
-    return k;
+    let leftHist: Histogram | null = null;
+    let rightHist: Histogram | null = null;
+    const splitLeft = splittable(leftIdx.length, depth + 1);
+    const splitRight = splittable(rightIdx.length, depth + 1);
+    if (splitLeft && splitRight) {
+      // Build the smaller child's histogram, derive the larger one's.
+      if (leftIdx.length <= rightIdx.length) {
+        leftHist = buildHistogram(gr, leftIdx);
+        rightHist = subtractHistogram(hist, leftHist);
+      } else {
+        rightHist = buildHistogram(gr, rightIdx);
+        leftHist = subtractHistogram(hist, rightHist);
+      }
+    } else if (splitLeft) leftHist = buildHistogram(gr, leftIdx);
+    else if (splitRight) rightHist = buildHistogram(gr, rightIdx);
+    tree.feature[node] = best.feature;
+    tree.threshold[node] = (gr.edges[best.feature] ?? [])[best.bin] ?? 0;
+    tree.left[node] = grow(leftIdx, depth + 1, leftHist);
+    tree.right[node] = grow(rightIdx, depth + 1, rightHist);
+    return node;
   };
-  grow(rows, 0);
+  grow(rows, 0, splittable(rows.length, 0) ? buildHistogram(gr, rows) : null);
   return tree;
 }
 
@@ -236,11 +275,22 @@ function treeValueAt(tree: Tree, columns: readonly Float64Array[], i: number): n
   }
 }
 
+/** Training rows for the tree model, optionally weighted and starting from another model's log-odds. */
+export interface GbdtData {
+  columns: readonly Float64Array[];
+  labels: ArrayLike<number>;
+  /** Per-row weights (default 1). */
+  weights?: ArrayLike<number>;
+  /** Per-row starting log-odds (boosting on top of another model); the ensemble's base is then 0. */
+  offsets?: ArrayLike<number>;
+}
+
 /**
  * Fits boosted trees for log-loss. Bins are fit on the training columns only; with `validation`
  * (a later slice of the training period, never test data) boosting stops early at the best round.
  */
-export function fitGbdt(columns: readonly Float64Array[], labels: ArrayLike<number>, options: GbdtOptions = {}, validation?: { columns: readonly Float64Array[]; labels: ArrayLike<number> }): GbdtFit {
+export function fitGbdt(data: GbdtData, options: GbdtOptions = {}, validation?: GbdtData): GbdtFit {
+  const { columns, labels, weights, offsets } = data;
   const o = { ...defaults, ...options };
   const n = labels.length;
   if (n === 0) throw new FlowgateError('INSUFFICIENT_DATA', 'No training rows to fit the tree model on: mine more history first.');
@@ -250,20 +300,22 @@ export function fitGbdt(columns: readonly Float64Array[], labels: ArrayLike<numb
   let positives = 0;
   for (let i = 0; i < n; i++) positives += labels[i] ?? 0;
   const rate = Math.min(Math.max(positives / n, 1e-6), 1 - 1e-6);
-  const base = Math.log(rate / (1 - rate));
+  const base = offsets === undefined ? Math.log(rate / (1 - rate)) : 0;
   const margin = new Float64Array(n).fill(base);
+  if (offsets !== undefined) for (let i = 0; i < n; i++) margin[i] = offsets[i] ?? 0;
   const grad = new Float64Array(n);
   const hess = new Float64Array(n);
   const trees: Tree[] = [];
-  const valMargin = validation === undefined ? null : new Float64Array(validation.labels.length).fill(base);
+  const valMargin = validation === undefined ? null : Float64Array.from({ length: validation.labels.length }, (_, i) => base + (validation.offsets?.[i] ?? 0));
   let bestLoss = valMargin === null || validation === undefined ? null : logLoss(valMargin, validation.labels);
   let bestRounds = 0;
   const width = columns.length;
   for (let round = 0; round < o.rounds; round++) {
     for (let i = 0; i < n; i++) {
       const p = 1 / (1 + Math.exp(-(margin[i] ?? 0)));
-      grad[i] = p - (labels[i] ?? 0);
-      hess[i] = Math.max(p * (1 - p), 1e-12);
+      const w = weights?.[i] ?? 1;
+      grad[i] = w * (p - (labels[i] ?? 0));
+      hess[i] = w * Math.max(p * (1 - p), 1e-12);
     }
     const picked: number[] = [];
     for (let i = 0; i < n; i++) if (o.subsample >= 1 || random() < o.subsample) picked.push(i);

@@ -8,7 +8,7 @@ import { auc } from './metrics.ts';
 import type { FeatureRow } from './types.ts';
 
 export interface RiskModelOptions {
-  /** Share of the training rows, the latest ones, held out to stop boosting, choose the blend and calibrate. */
+  /** Share of the training rows, the latest ones, held out to stop boosting, choose the model and calibrate. */
   validationShare?: number;
   calibration?: CalibrationMethod;
   /** After choosing on the held-out slice, refit on all training rows (recent changes matter most). */
@@ -17,6 +17,13 @@ export interface RiskModelOptions {
   derivedFeatures?: boolean;
   /** Tree-model weights tried for the blend of log-odds (0 = logistic only, 1 = trees only). */
   blendWeights?: number[];
+  /** Also try trees boosted on top of the logistic model's log-odds. */
+  boostedLogistic?: boolean;
+  /**
+   * Weight training changes by recency: a change this many months older counts half (null: equal
+   * weights). A list is tried on the held-out slice and the best kept (default [null, 6, 12, 24]).
+   */
+  halfLifeMonths?: number | null | (number | null)[];
   seed?: number;
   gbdt?: GbdtOptions;
   logistic?: LogisticOptions;
@@ -28,26 +35,35 @@ export interface ValidationReport {
   positives: number;
   from: number;
   to: number;
-  auc: { logistic: number; gbdt: number; blend: number };
+  /** AUC of each candidate shape at the chosen half-life, and of the chosen model. */
+  auc: { logistic: number; gbdt: number; blend: number; boostedLogistic: number | null; chosen: number };
   gbdtRounds: number;
+  /** The chosen recency half-life in months (null: equal weights). */
+  halfLifeMonths: number | null;
 }
 
-/** A fitted change-risk model: logistic and tree components, their blend and a calibrator. */
+/** What the model's log-odds are made of. */
+export type ModelShape = 'logistic' | 'gbdt' | 'ensemble' | 'boosted-logistic';
+
+/**
+ * A fitted change-risk model: log-odds = logisticWeight * logistic + treeWeight * trees, then a
+ * calibrator. For `boosted-logistic` the trees were fit on top of the logistic log-odds (both 1).
+ */
 export interface RiskModel {
   format: 'flowgate-risk-model';
   version: 1;
   spec: FeatureSpec;
   logistic: LogisticModel;
   gbdt: GbdtModel;
-  /** Weight of the tree model's log-odds in the blend. */
+  logisticWeight: number;
   treeWeight: number;
-  chosen: 'logistic' | 'gbdt' | 'ensemble';
+  chosen: ModelShape;
   calibrator: Calibrator;
   training: { rows: number; positives: number; from: number; to: number };
   validation: ValidationReport;
 }
 
-/** A change's risk: the blended log-odds (for ranking) and the calibrated probability. */
+/** A change's risk: the model's log-odds (for ranking) and the calibrated probability. */
 export interface RiskScore {
   margin: number;
   probability: number;
@@ -62,6 +78,7 @@ export interface Contribution {
 
 const minRows = 40;
 const minPositives = 5;
+const month = 30.44 * 86_400;
 
 function countPositives(rows: readonly FeatureRow[]): number {
   let n = 0;
@@ -80,15 +97,47 @@ function requireEnough(rows: readonly FeatureRow[], what: string): void {
   }
 }
 
-/** The log-odds of the blend for given component margins. */
-function blend(treeWeight: number, lr: number, gb: number): number {
-  return treeWeight * gb + (1 - treeWeight) * lr;
+/** Recency weights: 1 for the latest change, halving every `halfLifeMonths` before it. */
+function recencyWeights(rows: readonly FeatureRow[], halfLifeMonths: number | null | undefined): Float64Array | undefined {
+  if (halfLifeMonths === null || halfLifeMonths === undefined) return undefined;
+  const last = rows[rows.length - 1]?.time ?? 0;
+  return Float64Array.from(rows, (r) => 0.5 ** ((last - r.time) / (halfLifeMonths * month)));
+}
+
+interface Stage {
+  spec: FeatureSpec;
+  rows: readonly FeatureRow[];
+  options: RiskModelOptions;
+  gbdt: GbdtOptions;
+  halfLifeMonths: number | null;
+}
+
+/** Fits the logistic model, and trees (standalone or on top of it) for a fixed number of rounds or with early stopping. */
+function fitComponents(stage: Stage, shape: 'plain' | 'boosted', rounds: number | null, validation?: readonly FeatureRow[], prefit?: LogisticModel) {
+  const { spec, rows, options } = stage;
+  const columns = featureColumns(spec, rows);
+  const labels = Uint8Array.from(rows, (r) => r.label);
+  const weights = recencyWeights(rows, stage.halfLifeMonths);
+  const logistic = prefit ?? fitLogistic(columns, labels, options.logistic, weights);
+  const lrMargins = (rs: readonly FeatureRow[]) => rs.map((r) => logisticMargin(logistic, featureVector(spec, r.features)));
+  const offsets = shape === 'boosted' ? lrMargins(rows) : undefined;
+  const val =
+    validation === undefined
+      ? undefined
+      : { columns: featureColumns(spec, validation), labels: Uint8Array.from(validation, (r) => r.label), ...(shape === 'boosted' ? { offsets: lrMargins(validation) } : {}) };
+  const gbdt = fitGbdt(
+    { columns, labels, ...(weights === undefined ? {} : { weights }), ...(offsets === undefined ? {} : { offsets }) },
+    rounds === null ? stage.gbdt : { ...stage.gbdt, rounds: Math.max(rounds, 1) },
+    val,
+  );
+  return { logistic, gbdt };
 }
 
 /**
  * Fits a change-risk model on training rows (labels as known at the training cutoff). The latest
- * `validationShare` of them stops boosting, picks the logistic/tree blend by AUC and fits the
- * calibrator; then both components are refit on all rows. Deterministic for a given seed.
+ * `validationShare` of them stops boosting, picks among logistic, trees, their blends and trees
+ * boosted on the logistic model by AUC, and fits the calibrator; then the chosen shape is refit on
+ * all rows. Deterministic for a given seed.
  */
 export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOptions = {}): RiskModel {
   const validationShare = options.validationShare ?? 0.2;
@@ -99,44 +148,50 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
   requireEnough(fitRows, 'training period before the held-out slice');
   requireEnough(valRows, 'held-out (latest) slice of the training period');
   const spec = buildFeatureSpec(sorted, options.derivedFeatures ?? true);
-  const gbdtOptions: GbdtOptions = { seed: options.seed ?? 1, ...options.gbdt };
-  const fitCols = featureColumns(spec, fitRows);
-  const valCols = featureColumns(spec, valRows);
-  const fitLabels = Uint8Array.from(fitRows, (r) => r.label);
   const valLabels = Uint8Array.from(valRows, (r) => r.label);
-
-  const lr = fitLogistic(fitCols, fitLabels, options.logistic);
-  const gb = fitGbdt(fitCols, fitLabels, gbdtOptions, { columns: valCols, labels: valLabels });
-  const lrVal = valRows.map((r) => logisticMargin(lr, featureVector(spec, r.features)));
-  const gbVal = valRows.map((r) => gbdtMargin(gb.model, featureVector(spec, r.features)));
-  let treeWeight = 0;
-  let bestAuc = -1;
-  for (const w of options.blendWeights ?? [0, 0.25, 0.5, 0.75, 1]) {
-    const a = auc(lrVal.map((m, i) => blend(w, m, gbVal[i] ?? 0)), valLabels);
-    if (a > bestAuc + 1e-12) {
-      bestAuc = a;
-      treeWeight = w;
+  const valX = valRows.map((r) => featureVector(spec, r.features));
+  type Candidate = { shape: ModelShape; halfLifeMonths: number | null; logisticWeight: number; treeWeight: number; auc: number; margins: number[]; rounds: number };
+  const tried: { halfLifeMonths: number | null; candidates: Candidate[]; lrVal: number[]; gbVal: number[] }[] = [];
+  const halfLives = options.halfLifeMonths === undefined ? [null, 6, 12, 24] : Array.isArray(options.halfLifeMonths) ? options.halfLifeMonths : [options.halfLifeMonths];
+  for (const halfLifeMonths of halfLives) {
+    const stage: Stage = { spec, rows: fitRows, options, gbdt: { seed: options.seed ?? 1, ...options.gbdt }, halfLifeMonths };
+    const plain = fitComponents(stage, 'plain', null, valRows);
+    const lrVal = valX.map((x) => logisticMargin(plain.logistic, x));
+    const gbVal = valX.map((x) => gbdtMargin(plain.gbdt.model, x));
+    const candidates: Candidate[] = [];
+    for (const w of options.blendWeights ?? [0, 0.25, 0.5, 0.75, 1]) {
+      const margins = lrVal.map((m, i) => (1 - w) * m + w * (gbVal[i] ?? 0));
+      candidates.push({ shape: w === 0 ? 'logistic' : w === 1 ? 'gbdt' : 'ensemble', halfLifeMonths, logisticWeight: 1 - w, treeWeight: w, auc: auc(margins, valLabels), margins, rounds: plain.gbdt.rounds });
     }
+    if (options.boostedLogistic ?? true) {
+      const boosted = fitComponents(stage, 'boosted', null, valRows, plain.logistic);
+      const margins = valX.map((x) => logisticMargin(boosted.logistic, x) + gbdtMargin(boosted.gbdt.model, x));
+      candidates.push({ shape: 'boosted-logistic', halfLifeMonths, logisticWeight: 1, treeWeight: 1, auc: auc(margins, valLabels), margins, rounds: boosted.gbdt.rounds });
+    }
+    tried.push({ halfLifeMonths, candidates, lrVal, gbVal });
   }
-  const blendVal = lrVal.map((m, i) => blend(treeWeight, m, gbVal[i] ?? 0));
-  const calibrator = fitCalibrator(options.calibration ?? 'isotonic', blendVal, valLabels);
+  // The first best wins, so ties go to equal weights and to the simpler shape listed first.
+  const best = tried.flatMap((t) => t.candidates).reduce((a, b) => (b.auc > a.auc + 1e-12 ? b : a));
+  const chosenRun = tried.find((t) => t.halfLifeMonths === best.halfLifeMonths) ?? tried[0];
+  if (chosenRun === undefined) throw new FlowgateError('USAGE', 'halfLifeMonths is an empty list: give at least one half-life (or null).');
+  const calibrator = fitCalibrator(options.calibration ?? 'isotonic', best.margins, valLabels);
+  const shapeAuc = (shape: ModelShape): number => {
+    const aucs = chosenRun.candidates.filter((c) => c.shape === shape).map((c) => c.auc);
+    return aucs.length === 0 ? Number.NaN : Math.max(...aucs);
+  };
+  const stage: Stage = { spec, rows: fitRows, options, gbdt: { seed: options.seed ?? 1, ...options.gbdt }, halfLifeMonths: best.halfLifeMonths };
 
-  let logistic = lr;
-  let gbdt = gb.model;
-  if (options.refit ?? true) {
-    const allCols = featureColumns(spec, sorted);
-    const allLabels = Uint8Array.from(sorted, (r) => r.label);
-    logistic = fitLogistic(allCols, allLabels, options.logistic);
-    gbdt = fitGbdt(allCols, allLabels, { ...gbdtOptions, rounds: Math.max(gb.rounds, 1) }).model;
-  }
+  const shape = best.shape === 'boosted-logistic' ? 'boosted' : 'plain';
+  const final = fitComponents(options.refit ?? true ? { ...stage, rows: sorted } : stage, shape, best.rounds);
   return {
     format: 'flowgate-risk-model',
     version: 1,
     spec,
-    logistic,
-    gbdt,
-    treeWeight,
-    chosen: treeWeight === 0 ? 'logistic' : treeWeight === 1 ? 'gbdt' : 'ensemble',
+    logistic: final.logistic,
+    gbdt: final.gbdt.model,
+    logisticWeight: best.logisticWeight,
+    treeWeight: best.treeWeight,
+    chosen: best.shape,
     calibrator,
     training: { rows: sorted.length, positives: countPositives(sorted), from: sorted[0]?.time ?? 0, to: sorted[sorted.length - 1]?.time ?? 0 },
     validation: {
@@ -144,8 +199,15 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
       positives: countPositives(valRows),
       from: valRows[0]?.time ?? 0,
       to: valRows[valRows.length - 1]?.time ?? 0,
-      auc: { logistic: auc(lrVal, valLabels), gbdt: auc(gbVal, valLabels), blend: bestAuc },
-      gbdtRounds: gb.rounds,
+      auc: {
+        logistic: shapeAuc('logistic'),
+        gbdt: shapeAuc('gbdt'),
+        blend: shapeAuc('ensemble'),
+        boostedLogistic: options.boostedLogistic ?? true ? shapeAuc('boosted-logistic') : null,
+        chosen: best.auc,
+      },
+      gbdtRounds: best.rounds,
+      halfLifeMonths: best.halfLifeMonths,
     },
   };
 }
@@ -155,7 +217,7 @@ export function componentMargins(model: RiskModel, features: Record<string, numb
   const x = featureVector(model.spec, features);
   const lr = logisticMargin(model.logistic, x);
   const gb = gbdtMargin(model.gbdt, x);
-  return { logistic: lr, gbdt: gb, blend: blend(model.treeWeight, lr, gb) };
+  return { logistic: lr, gbdt: gb, blend: model.logisticWeight * lr + model.treeWeight * gb };
 }
 
 /** One change's risk: blended log-odds and calibrated probability. */
@@ -174,7 +236,7 @@ export function explainRisk(model: RiskModel, row: Pick<FeatureRow, 'features'>)
   const lr = logisticContributions(model.logistic, x);
   const gb = gbdtContributions(model.gbdt, x, names.length).contributions;
   return names
-    .map((feature, j) => ({ feature, value: x[j] ?? 0, contribution: blend(model.treeWeight, lr[j] ?? 0, gb[j] ?? 0) }))
+    .map((feature, j) => ({ feature, value: x[j] ?? 0, contribution: model.logisticWeight * (lr[j] ?? 0) + model.treeWeight * (gb[j] ?? 0) }))
     .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.feature.localeCompare(b.feature));
 }
 
@@ -192,8 +254,9 @@ const RiskModelJson = z.looseObject({
   spec: z.object({ base: z.array(z.string()), derived: z.array(z.string()) }),
   logistic: z.object({ kind: z.literal('logistic'), mean: numbers, sd: numbers, coef: numbers, intercept: z.number() }),
   gbdt: z.object({ kind: z.literal('gbdt'), base: z.number(), trees: z.array(treeSchema) }),
+  logisticWeight: z.number(),
   treeWeight: z.number(),
-  chosen: z.enum(['logistic', 'gbdt', 'ensemble']),
+  chosen: z.enum(['logistic', 'gbdt', 'ensemble', 'boosted-logistic']),
   calibrator: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('isotonic'), x: numbers, y: numbers }),
     z.object({ kind: z.literal('platt'), a: z.number(), b: z.number() }),

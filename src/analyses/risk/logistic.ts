@@ -23,7 +23,7 @@ function standardise(model: Pick<LogisticModel, 'mean' | 'sd'>, j: number, raw: 
 }
 
 /** Fits by Newton's method (IRLS); the scaler is fit on these (training) rows only. */
-export function fitLogistic(columns: readonly Float64Array[], labels: ArrayLike<number>, options: LogisticOptions = {}): LogisticModel {
+export function fitLogistic(columns: readonly Float64Array[], labels: ArrayLike<number>, options: LogisticOptions = {}, weights?: ArrayLike<number>): LogisticModel {
   const n = labels.length;
   const p = columns.length;
   const l2 = options.l2 ?? 1;
@@ -64,8 +64,9 @@ export function fitLogistic(columns: readonly Float64Array[], labels: ArrayLike<
         m += (w[j + 1] ?? 0) * x;
       }
       const prob = 1 / (1 + Math.exp(-m));
-      const r = prob - (labels[i] ?? 0);
-      const h = Math.max(prob * (1 - prob), 1e-10);
+      const wi = weights?.[i] ?? 1;
+      const r = wi * (prob - (labels[i] ?? 0));
+      const h = wi * Math.max(prob * (1 - prob), 1e-10);
       for (let a = 0; a < size; a++) {
         const xa = xi[a] ?? 0;
         grad[a] = (grad[a] ?? 0) + r * xa;

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { isFlowgateError } from '../../core/errors.ts';
+import { syntheticRows } from './__fixtures__/synthetic.ts';
+import { calibrate, fitCalibrator } from './calibration.ts';
+import { deserializeModel, explainRisk, fitRiskModel, predictRisk, serializeModel } from './learner.ts';
+import { auc, reliability } from './metrics.ts';
+import { seededRandom } from './random.ts';
+
+// Small and quick: one half-life, few rounds are enough on synthetic data.
+const quick = { halfLifeMonths: null, gbdt: { rounds: 150 } } as const;
+
+describe('fitRiskModel', () => {
+  it('separates a (nearly) separable synthetic dataset on later, unseen changes', () => {
+    const rows = syntheticRows(1500, 7, 25);
+    const model = fitRiskModel(rows.slice(0, 1000), quick);
+    const test = rows.slice(1000);
+    const scores = test.map((r) => predictRisk(model, r).margin);
+    expect(auc(scores, test.map((r) => r.label))).toBeGreaterThan(0.97);
+    // The label depends on `la` only: it must lead the explanation of a large change.
+    const big = test.find((r) => (r.features.la ?? 0) > 200);
+    expect(big).toBeDefined();
+    const explanation = explainRisk(model, big!);
+    expect(['la', 'la/lt', 'la/nf', 'churn', 'ld/la']).toContain(explanation[0]?.feature);
+    expect(explanation[0]?.contribution).toBeGreaterThan(0);
+    const magnitudes = explanation.map((c) => Math.abs(c.contribution));
+    expect(magnitudes).toEqual([...magnitudes].sort((a, b) => b - a));
+  });
+
+  it('is deterministic for a seed', () => {
+    const rows = syntheticRows(800, 3);
+    expect(serializeModel(fitRiskModel(rows, quick))).toBe(serializeModel(fitRiskModel(rows, quick)));
+  });
+
+  it('round-trips through JSON with identical predictions and explanations', () => {
+    const rows = syntheticRows(800, 5);
+    const model = fitRiskModel(rows, quick);
+    const copy = deserializeModel(serializeModel(model));
+    for (const row of syntheticRows(50, 99)) {
+      expect(predictRisk(copy, row)).toEqual(predictRisk(model, row));
+      expect(explainRisk(copy, row)).toEqual(explainRisk(model, row));
+    }
+  });
+
+  it('rejects a damaged stored model with a clear error', () => {
+    const rows = syntheticRows(600, 5);
+    const json = JSON.parse(serializeModel(fitRiskModel(rows, quick))) as Record<string, unknown>;
+    delete json.gbdt;
+    expect(() => deserializeModel(JSON.stringify(json))).toThrow(/does not match the expected format \(gbdt/);
+    expect(() => deserializeModel('{not json')).toThrow(/not valid JSON/);
+  });
+
+  it('refuses to fit on too little or one-class history', () => {
+    const rows = syntheticRows(30, 1);
+    try {
+      fitRiskModel(rows);
+      expect.fail('fitted on 30 changes');
+    } catch (error) {
+      expect(isFlowgateError(error, 'INSUFFICIENT_DATA')).toBe(true);
+    }
+    expect(() => fitRiskModel(syntheticRows(400, 1).map((r) => ({ ...r, label: 0 as const })))).toThrow(/defect-inducing/);
+  });
+
+  it('gives calibrated probabilities: mean risk near the observed rate on later changes', () => {
+    const rows = syntheticRows(2000, 11, 1.5);
+    const model = fitRiskModel(rows.slice(0, 1500), quick);
+    const test = rows.slice(1500);
+    const probabilities = test.map((r) => predictRisk(model, r).probability);
+    const labels = test.map((r) => r.label);
+    expect(reliability(probabilities, labels).ece).toBeLessThan(0.06);
+  });
+});
+
+describe('calibration', () => {
+  it('brings over-confident scores closer to observed frequencies (isotonic and Platt)', () => {
+    const random = seededRandom(42);
+    const draw = (n: number) =>
+      Array.from({ length: n }, () => {
+        const z = random() * 6 - 3;
+        const label = random() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
+        // The raw model is three times over-confident.
+        return { margin: 3 * z, label };
+      });
+    const fit = draw(3000);
+    const test = draw(3000);
+    const labels = test.map((t) => t.label);
+    const raw = reliability(test.map((t) => 1 / (1 + Math.exp(-t.margin))), labels).ece;
+    for (const method of ['isotonic', 'platt'] as const) {
+      const calibrator = fitCalibrator(method, fit.map((f) => f.margin), fit.map((f) => f.label));
+      const calibrated = reliability(test.map((t) => calibrate(calibrator, t.margin)), labels).ece;
+      expect(calibrated).toBeLessThan(raw / 2);
+    }
+  });
+});
