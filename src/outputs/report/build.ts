@@ -1,0 +1,86 @@
+import { FlowgateError } from '../../core/errors.ts';
+import { computeMetrics, teamIndex, type FlowMetrics } from '../../analyses/metrics/compute.ts';
+import type { FlowData } from '../../analyses/metrics/data.ts';
+import type { Period } from '../../analyses/metrics/dora.ts';
+import { loadFlowData } from '../../analyses/metrics/load.ts';
+import { isoDay } from '../../analyses/metrics/stats.ts';
+import type { Store } from '../../store/store.ts';
+
+const day = 86_400;
+
+export interface ReportOptions {
+  /** The main period; default: the 365 days up to the latest activity. */
+  period?: Partial<Period>;
+  /** Compare these periods (the last one is the main view). */
+  compare?: Period[];
+  /** Compare these teams (from the policy config) with everyone else. */
+  pilot?: string[];
+  /** Fixed clock for reproducible output. */
+  now?: number;
+}
+
+/** The computed report: the main view and, in comparison mode, every compared view. */
+export interface Report {
+  metrics: FlowMetrics;
+  comparison: FlowMetrics[];
+}
+
+/** Parses `2025-01-01..2025-03-31` (inclusive end date) into a period. */
+export function parsePeriod(text: string): Period {
+  const m = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/.exec(text.trim());
+  const from = m?.[1] === undefined ? NaN : Date.parse(`${m[1]}T00:00:00Z`) / 1000;
+  const to = m?.[2] === undefined ? NaN : Date.parse(`${m[2]}T00:00:00Z`) / 1000 + day;
+  if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) {
+    throw new FlowgateError('USAGE', `--compare expects periods like 2025-01-01..2025-03-31, got "${text}".`);
+  }
+  return { from, to };
+}
+
+/** The time of the latest change or event: reports end there rather than at the wall clock. */
+function latestActivity(data: FlowData): number {
+  let latest = 0;
+  for (const c of data.changes) latest = Math.max(latest, c.commitTime);
+  for (const d of data.deployments) latest = Math.max(latest, d.at);
+  for (const pr of data.pullRequests) latest = Math.max(latest, pr.mergedAt ?? pr.openedAt ?? 0);
+  return latest;
+}
+
+function periodLabel(p: Period): string {
+  return `${isoDay(p.from)}..${isoDay(p.to - 1)}`;
+}
+
+/** Loads a repository's data once and computes the report's views. */
+export async function buildReport(store: Store, repoId: number, options: ReportOptions = {}): Promise<Report> {
+  const earliestFrom = Math.min(options.period?.from ?? Infinity, ...(options.compare ?? []).map((p) => p.from));
+  // Files are only needed for the knowledge map (a year before each period's end); tags only near the periods.
+  const windowStart = Number.isFinite(earliestFrom) ? earliestFrom - 365 * day : undefined;
+  const data = await loadFlowData(store, repoId, windowStart === undefined ? {} : { filesSince: windowStart, tagsSince: windowStart });
+  const end = options.period?.to ?? latestActivity(data) + 1;
+  const main: Period = { from: options.period?.from ?? end - 365 * day, to: end };
+  const now = options.now;
+  const base = now === undefined ? {} : { now };
+
+  if (options.compare !== undefined && options.compare.length > 0) {
+    const views = options.compare.map((period) => computeMetrics(data, { ...base, period, label: periodLabel(period) }));
+    const last = views[views.length - 1];
+    if (last === undefined) throw new FlowgateError('USAGE', 'Pass at least one period to --compare.');
+    return { metrics: last, comparison: views };
+  }
+  if (options.pilot !== undefined && options.pilot.length > 0) {
+    const known = new Set(data.teams.map((t) => t.name));
+    const unknown = options.pilot.filter((t) => !known.has(t));
+    if (unknown.length > 0) {
+      throw new FlowgateError(
+        'USAGE',
+        `--pilot names unknown team(s) ${unknown.join(', ')}; teams in the policy config: ${[...known].join(', ') || 'none (add a teams section to .flowgate.yml)'}.`,
+      );
+    }
+    const teamsOf = teamIndex(data);
+    const pilots = new Set(options.pilot);
+    const inPilot = (author: string, email: string | null): boolean => teamsOf(author, email).some((t) => pilots.has(t));
+    const pilot = computeMetrics(data, { ...base, period: main, label: `pilot: ${options.pilot.join(', ')}`, include: inPilot });
+    const rest = computeMetrics(data, { ...base, period: main, label: 'the rest', include: (a, e) => !inPilot(a, e) });
+    return { metrics: computeMetrics(data, { ...base, period: main, label: periodLabel(main) }), comparison: [pilot, rest] };
+  }
+  return { metrics: computeMetrics(data, { ...base, period: main, label: periodLabel(main) }), comparison: [] };
+}
