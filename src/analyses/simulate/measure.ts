@@ -2,7 +2,7 @@ import { FlowgateError } from '../../core/errors.ts';
 import type { Store } from '../../store/store.ts';
 import type { ReviewObservation } from '../routing/estimate.ts';
 import type { ReviewTier } from '../routing/select.ts';
-import type { QueueParams, ReplayArrival, SimReviewer } from './queue.ts';
+import type { ArrivalStream, QueueParams, ReplayArrival, SimReviewer } from './queue.ts';
 import { simulateQueue } from './queue.ts';
 import { mean, quantile } from './random.ts';
 
@@ -86,7 +86,7 @@ export function serviceSamples(events: readonly ReviewEvent[]): Map<string, numb
 }
 
 /** Measured queue parameters from review events in [from, to): arrival rates per tier and empirical service per tier and reviewer. */
-export function measureQueueParams(events: readonly ReviewEvent[], options: { from: number; to: number; seed?: number }): QueueParams {
+export function measureQueueParams(events: readonly ReviewEvent[], options: { from: number; to: number; seed?: number }): QueueParams & { arrivals: ArrivalStream[] } {
   const window = events.filter((e) => e.arrival >= options.from && e.arrival < options.to);
   if (window.length < 10) {
     throw new FlowgateError('INSUFFICIENT_DATA', `Only ${window.length} reviews in the measured window; at least 10 are needed. Widen --days or import review events.`);

@@ -18,7 +18,8 @@ export async function seedStoreFromRepo(store: Store, repoPath: string, kinds: R
   const repoId = repo.id;
   const identityIds = new Map<string, number>();
   const identity = async (name: string, email: string): Promise<number> => {
-    const key = `${name} <${email}>`;
+    // The miner's identity key: the lower-cased e-mail.
+    const key = email.toLowerCase();
     const known = identityIds.get(key);
     if (known !== undefined) return known;
     const kind = kinds[email] ?? (/\[bot\]/.test(name) ? 'bot' : 'person');

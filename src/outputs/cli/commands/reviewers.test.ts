@@ -1,0 +1,142 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RepoBuilder } from '../../../sources/git/__fixtures__/repo-builder.ts';
+import { runCli } from '../main.ts';
+import { openTestStore, storeKinds, type TestStore } from '../../../store/__fixtures__/test-stores.ts';
+
+const cli = resolve(import.meta.dirname, '../../../../bin/flowgate.js');
+
+/** Runs the real CLI in this process (a child process per call costs seconds on a loaded machine), capturing its output. */
+async function inProcess(args: string[], env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const writeOut = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  process.stdout.write = (chunk: string) => out.push(chunk) > 0;
+  process.stderr.write = (chunk: string) => err.push(chunk) > 0;
+  try {
+    const status = await runCli(args);
+    return { status, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = writeOut;
+    process.stderr.write = writeErr;
+    process.exitCode = undefined;
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) Reflect.deleteProperty(process.env, k);
+      else process.env[k] = v;
+    }
+  }
+}
+const T0 = 1_700_000_000;
+const alice = { name: 'Alice', email: 'alice@example.com' };
+const dave = { name: 'Dave', email: 'dave@example.com' };
+const frank = { name: 'Frank', email: 'frank@example.com' };
+
+let repo: RepoBuilder;
+let dir: string;
+
+/** Alice writes src/a.ts, Dave src/b.ts and a line of src/a.ts; both merge 24 small PRs; Frank's branch `pr` edits src/a.ts. */
+function buildRepo(): void {
+  repo = new RepoBuilder();
+  dir = mkdtempSync(join(tmpdir(), 'flowgate-reviewers-'));
+  let a = '';
+  for (let i = 0; i < 4; i++) {
+    a += `export const a${i} = ${i};\n`;
+    repo.write('src/a.ts', a).commit(`a ${i}`, { author: alice, time: T0 + i * 3600 });
+  }
+  a += 'export const d = 1;\n';
+  repo.write('src/b.ts', 'export const b = 1;\n').write('src/a.ts', a).commit('b', { author: dave, time: T0 + 5 * 3600 });
+  for (let i = 0; i < 24; i++) {
+    const arrival = T0 + 86_400 + i * 6 * 3600;
+    repo.checkout(`f${i}`, true);
+    repo.write(`docs/n${i}.md`, `note ${i}\n`).commit(`note ${i}`, { author: { name: `Dev${i % 3}`, email: `dev${i % 3}@example.com` }, time: arrival });
+    repo.checkout('main');
+    repo.merge(`f${i}`, `Merge pull request #${i + 1} from acme/f${i}`, { author: i % 2 === 0 ? alice : dave, time: arrival + (30 + (i % 5) * 20) * 60 });
+  }
+  repo.checkout('pr', true);
+  repo.write('src/a.ts', `${a}export const z = 9;\n`).commit('touch a', { author: frank, time: T0 + 40 * 86_400 });
+  repo.checkout('main');
+}
+
+beforeAll(buildRepo);
+afterAll(() => {
+  repo.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.each(storeKinds)('flowgate reviewers and simulate on %s', (kind) => {
+  let store: TestStore;
+  let env: Record<string, string>;
+  const flowgate = (args: string[]) => inProcess([...args, '--db', store.location], { CI: 'true', ...env });
+  beforeAll(async () => {
+    store = await openTestStore(kind);
+    env = store.schema === undefined ? {} : { FLOWGATE_DB_SCHEMA: store.schema };
+    const mined = await flowgate(['analyze', repo.dir, '--no-report', '--no-steps']);
+    expect(mined.stderr).toBe('');
+  });
+  afterAll(async () => store.dispose());
+
+  it('chooses the expert, never the author, and moves away from a busy expert', async () => {
+    const run = await flowgate(['reviewers', repo.dir, '--base', 'main', '--head', 'pr', '--json']);
+    expect(run.stderr).toBe('');
+    const selection = JSON.parse(run.stdout) as { reviewers: { email: string; role: string }[]; tier: string; estimate: { minutes: number } };
+    expect(selection.tier).toBe('standard');
+    expect(selection.reviewers.map((r) => r.email)).toEqual([alice.email]);
+    expect(selection.estimate.minutes).toBeGreaterThan(0);
+
+    const load = join(dir, `load-${kind}.json`);
+    writeFileSync(load, JSON.stringify(Array.from({ length: 8 }, () => ({ reviewer: alice.email, estimatedMinutes: 120 }))));
+    const busy = JSON.parse((await flowgate(['reviewers', repo.dir, '--base', 'main', '--head', 'pr', '--load', load, '--json'])).stdout) as typeof selection;
+    expect(busy.reviewers.map((r) => r.email)).toEqual([dave.email]);
+
+    const text = await flowgate(['reviewers', repo.dir, '--base', 'main', '--head', 'pr', '--tier', 'senior']);
+    expect(text.stdout).toMatch(/estimated review \d+ min/);
+    expect(text.stdout).toContain('no available senior or owner');
+  });
+
+  it('simulates the measured queue with a what-if and a backtest', async () => {
+    const run = await flowgate(['simulate', repo.dir, '--days', '30', '--horizon-days', '200', '--volume', '3', '--backtest', '--json']);
+    expect(run.stderr).toBe('');
+    const out = JSON.parse(run.stdout) as {
+      measured: { reviews: number; reviewers: string[] };
+      baseline: { waitP50Minutes: number; waitMeanMinutes: number };
+      whatIf: { volumeFactor: number; waitMeanMinutes: number };
+      backtest: { test: { count: number }; predicted: { p50Minutes: number }; observed: { p50Minutes: number } };
+      estimateError: { test: number } | null;
+    };
+    expect(out.measured.reviews).toBe(24);
+    expect(out.measured.reviewers).toEqual([alice.email, dave.email]);
+    expect(out.whatIf.volumeFactor).toBe(3);
+    expect(out.whatIf.waitMeanMinutes).toBeGreaterThan(out.baseline.waitMeanMinutes);
+    expect(out.backtest.test.count).toBe(12);
+    expect(out.backtest.predicted.p50Minutes).toBeGreaterThan(0);
+    expect(out.estimateError?.test).toBeGreaterThan(0);
+  });
+});
+
+describe('flowgate reviewers input errors', () => {
+  const flowgate = (args: string[]) => inProcess([...args, '--db', join(dir, 'errors.db')], { CI: 'true' });
+  it('rejects bad input with a clear error, before touching the store', async () => {
+    // The real binary once: exit status and one line on standard error.
+    const spawned = spawnSync(process.execPath, [cli, 'reviewers', repo.dir, '--base', 'main', '--head', 'pr', '--tier', 'urgent'], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    expect(spawned.status).toBe(64);
+    const tier = await flowgate(['reviewers', repo.dir, '--base', 'main', '--head', 'pr', '--tier', 'urgent']);
+    expect(tier.status).toBe(64);
+    expect(tier.stderr).toMatch(/--tier must be one of auto, light, standard, senior/);
+    const rev = await flowgate(['reviewers', repo.dir, '--base', 'main', '--head', 'no-such-branch']);
+    expect(rev.stderr).toMatch(/Revision "no-such-branch" does not resolve/);
+    const badLoad = join(dir, 'bad.json');
+    writeFileSync(badLoad, '[{"reviewer": 3}]');
+    expect((await flowgate(['reviewers', repo.dir, '--base', 'main', '--head', 'pr', '--load', badLoad])).stderr).toMatch(/--load .* is invalid/);
+    const other = new RepoBuilder();
+    other.write('x', '1').commit('x');
+    const unknown = await flowgate(['reviewers', other.dir, '--base', 'HEAD', '--head', 'HEAD']);
+    other.dispose();
+    expect(unknown.stderr).toMatch(/Run `flowgate analyze/);
+  });
+});
