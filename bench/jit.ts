@@ -22,7 +22,11 @@ export function formatResult(name: string, r: ChronologicalResult): string {
   const out: string[] = [];
   out.push(`${name}: train ${r.train.rows} changes (${pct(r.train.positives / r.train.rows)} defect-inducing), test ${r.test.rows} (${pct(r.test.positives / r.test.rows)}); fit ${(r.fitMilliseconds / 1000).toFixed(1)} s`);
   const v = r.validation;
-  out.push(`  chosen on the latest ${v.rows} training changes: ${r.chosen} (validation AUC logistic ${fmt(v.auc.logistic)}, trees ${fmt(v.auc.gbdt)} after ${v.gbdtRounds} rounds, blend ${fmt(v.auc.blend)})`);
+  out.push(`  model: ${r.chosen}; validation AUC ${fmt(v.auc)} on the latest ${v.rows} training changes`);
+  for (const m of v.members) {
+    const a = m.auc;
+    out.push(`    half-life ${m.halfLifeMonths === null ? 'none' : `${m.halfLifeMonths} mo`}: logistic ${fmt(a.logistic)}, trees ${fmt(a.gbdt)} (${m.gbdtRounds} rounds), blend ${fmt(a.blend)}, boosted-logistic ${fmt(a.boostedLogistic)} -> ${m.shape}`);
+  }
   out.push(`  ${'scorer'.padEnd(26)}${'AUC'.padStart(7)}${'R@20%E'.padStart(8)}${'E@20%R'.padStart(8)}${'Popt'.padStart(7)}${'Brier'.padStart(7)}${'ECE'.padStart(7)}   escape / in-lane defect rate at auto 30% | 50% | 70%`);
   for (const s of rowsOf(r)) {
     const lanes = s.lanes === null ? '-' : s.lanes.map((l) => `${pct(l.escapeRate).padStart(6)} / ${pct(l.defectRateInLane).padStart(6)}`).join(' | ');

@@ -1,6 +1,6 @@
 import { FlowgateError } from '../../core/errors.ts';
 import { buildFeatureSpec, featureColumns, featureVector } from './engineer.ts';
-import { componentMargins, fitRiskModel, predictRisk, type RiskModel, type RiskModelOptions, type ValidationReport } from './learner.ts';
+import { componentMargins, describeModel, fitRiskModel, predictRisk, type RiskModel, type RiskModelOptions, type ValidationReport } from './learner.ts';
 import { fitLogistic, logisticMargin } from './logistic.ts';
 import { auc, brierScore, effortAware, laneTable, reliability, type LaneRow, type ReliabilityBin } from './metrics.ts';
 import type { FeatureRow } from './types.ts';
@@ -62,7 +62,8 @@ export interface ChronologicalResult {
   gapDays: number;
   /** Training changes defect-inducing in truth but counted clean: their fix came after the cutoff. */
   hiddenByLatency: number;
-  chosen: RiskModel['chosen'];
+  /** What the model is made of (describeModel). */
+  chosen: string;
   validation: ValidationReport;
   model: ScorerResult;
   components: { logistic: ScorerResult; gbdt: ScorerResult };
@@ -115,7 +116,7 @@ function scoreAll(model: RiskModel, baselineLr: (row: FeatureRow) => number, tes
   const parts = test.map((r) => componentMargins(model, r.features));
   const lrBase = test.map((r) => sigmoid(baselineLr(r)));
   const scorers: Record<string, Scores> = {
-    model: { name: `model (${model.chosen})`, risk: predicted.map((p) => p.margin), probability: predicted.map((p) => p.probability), effortKey: predicted.map((p, i) => perLine(p.probability, test[i] as FeatureRow)), lanes: true },
+    model: { name: 'model', risk: predicted.map((p) => p.margin), probability: predicted.map((p) => p.probability), effortKey: predicted.map((p, i) => perLine(p.probability, test[i] as FeatureRow)), lanes: true },
     componentLogistic: { name: 'model: logistic part', risk: parts.map((p) => p.logistic), probability: null, effortKey: parts.map((p, i) => perLine(sigmoid(p.logistic), test[i] as FeatureRow)), lanes: true },
     componentGbdt: { name: 'model: tree part', risk: parts.map((p) => p.gbdt), probability: null, effortKey: parts.map((p, i) => perLine(sigmoid(p.gbdt), test[i] as FeatureRow)), lanes: true },
     laOnly: { name: 'LA-only', risk: test.map((r) => r.features.la ?? 0), probability: null, effortKey: test.map((r) => perLine(r.features.la ?? 0, r)), lanes: true },
@@ -170,7 +171,7 @@ export function evaluateChronological(rows: readonly FeatureRow[], options: Eval
     trainCutoff: cutoff,
     gapDays,
     hiddenByLatency,
-    chosen: model.chosen,
+    chosen: describeModel(model),
     validation: model.validation,
     model: result('model'),
     components: { logistic: result('componentLogistic'), gbdt: result('componentGbdt') },

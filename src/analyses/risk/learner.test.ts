@@ -43,9 +43,9 @@ describe('fitRiskModel', () => {
 
   it('rejects a damaged stored model with a clear error', () => {
     const rows = syntheticRows(600, 5);
-    const json = JSON.parse(serializeModel(fitRiskModel(rows, quick))) as Record<string, unknown>;
-    delete json.gbdt;
-    expect(() => deserializeModel(JSON.stringify(json))).toThrow(/does not match the expected format \(gbdt/);
+    const json = JSON.parse(serializeModel(fitRiskModel(rows, quick))) as { members: Record<string, unknown>[] };
+    delete json.members[0]?.gbdt;
+    expect(() => deserializeModel(JSON.stringify(json))).toThrow(/does not match the expected format \(members\.0\.gbdt/);
     expect(() => deserializeModel('{not json')).toThrow(/not valid JSON/);
   });
 

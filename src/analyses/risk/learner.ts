@@ -20,6 +20,11 @@ export interface RiskModelOptions {
   /** Also try trees boosted on top of the logistic model's log-odds. */
   boostedLogistic?: boolean;
   /**
+   * With several half-lives: average the best model of each, keep only the single best one, or
+   * (`auto`, the default) whichever of the two scores higher on the held-out slice.
+   */
+  combine?: 'average' | 'best' | 'auto';
+  /**
    * Weight training changes by recency: a change this many months older counts half (null: equal
    * weights). A list is tried on the held-out slice and the best kept (default [null, 6, 12, 24]).
    */
@@ -29,35 +34,49 @@ export interface RiskModelOptions {
   logistic?: LogisticOptions;
 }
 
+/** How one recency weighting fared on the held-out slice: AUC per shape, and the best shape. */
+export interface MemberValidation {
+  halfLifeMonths: number | null;
+  auc: { logistic: number; gbdt: number; blend: number; boostedLogistic: number | null };
+  shape: ModelShape;
+  bestAuc: number;
+  gbdtRounds: number;
+}
+
 /** How the held-out slice of the training data judged the candidates. */
 export interface ValidationReport {
   rows: number;
   positives: number;
   from: number;
   to: number;
-  /** AUC of each candidate shape at the chosen half-life, and of the chosen model. */
-  auc: { logistic: number; gbdt: number; blend: number; boostedLogistic: number | null; chosen: number };
-  gbdtRounds: number;
-  /** The chosen recency half-life in months (null: equal weights). */
-  halfLifeMonths: number | null;
+  members: MemberValidation[];
+  combine: 'average' | 'best';
+  /** AUC of the model as kept (the average of the members, or the single best). */
+  auc: number;
 }
 
-/** What the model's log-odds are made of. */
+/** What a member's log-odds are made of. */
 export type ModelShape = 'logistic' | 'gbdt' | 'ensemble' | 'boosted-logistic';
 
 /**
- * A fitted change-risk model: log-odds = logisticWeight * logistic + treeWeight * trees, then a
- * calibrator. For `boosted-logistic` the trees were fit on top of the logistic log-odds (both 1).
+ * One member: log-odds = logisticWeight * logistic + treeWeight * trees, fit with one recency
+ * weighting. For `boosted-logistic` the trees were fit on top of the logistic log-odds (both 1).
  */
-export interface RiskModel {
-  format: 'flowgate-risk-model';
-  version: 1;
-  spec: FeatureSpec;
+export interface RiskModelMember {
+  halfLifeMonths: number | null;
+  shape: ModelShape;
   logistic: LogisticModel;
   gbdt: GbdtModel;
   logisticWeight: number;
   treeWeight: number;
-  chosen: ModelShape;
+}
+
+/** A fitted change-risk model: the mean log-odds of its members, then a calibrator. */
+export interface RiskModel {
+  format: 'flowgate-risk-model';
+  version: 1;
+  spec: FeatureSpec;
+  members: RiskModelMember[];
   calibrator: Calibrator;
   training: { rows: number; positives: number; from: number; to: number };
   validation: ValidationReport;
@@ -135,9 +154,9 @@ function fitComponents(stage: Stage, shape: 'plain' | 'boosted', rounds: number 
 
 /**
  * Fits a change-risk model on training rows (labels as known at the training cutoff). The latest
- * `validationShare` of them stops boosting, picks among logistic, trees, their blends and trees
- * boosted on the logistic model by AUC, and fits the calibrator; then the chosen shape is refit on
- * all rows. Deterministic for a given seed.
+ * `validationShare` of them stops boosting, picks for each recency weighting the best of logistic,
+ * trees, their blends and trees boosted on the logistic model (by AUC), and fits the calibrator;
+ * then the members are refit on all rows. Deterministic for a given seed.
  */
 export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOptions = {}): RiskModel {
   const validationShare = options.validationShare ?? 0.2;
@@ -150,48 +169,57 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
   const spec = buildFeatureSpec(sorted, options.derivedFeatures ?? true);
   const valLabels = Uint8Array.from(valRows, (r) => r.label);
   const valX = valRows.map((r) => featureVector(spec, r.features));
-  type Candidate = { shape: ModelShape; halfLifeMonths: number | null; logisticWeight: number; treeWeight: number; auc: number; margins: number[]; rounds: number };
-  const tried: { halfLifeMonths: number | null; candidates: Candidate[]; lrVal: number[]; gbVal: number[] }[] = [];
   const halfLives = options.halfLifeMonths === undefined ? [null, 6, 12, 24] : Array.isArray(options.halfLifeMonths) ? options.halfLifeMonths : [options.halfLifeMonths];
+  if (halfLives.length === 0) throw new FlowgateError('USAGE', 'halfLifeMonths is an empty list: give at least one half-life (or null).');
+  const gbdtOptions: GbdtOptions = { seed: options.seed ?? 1, ...options.gbdt };
+  type Candidate = { shape: ModelShape; logisticWeight: number; treeWeight: number; auc: number; margins: number[]; rounds: number };
+  const tried: { validation: MemberValidation; best: Candidate }[] = [];
   for (const halfLifeMonths of halfLives) {
-    const stage: Stage = { spec, rows: fitRows, options, gbdt: { seed: options.seed ?? 1, ...options.gbdt }, halfLifeMonths };
+    const stage: Stage = { spec, rows: fitRows, options, gbdt: gbdtOptions, halfLifeMonths };
     const plain = fitComponents(stage, 'plain', null, valRows);
     const lrVal = valX.map((x) => logisticMargin(plain.logistic, x));
     const gbVal = valX.map((x) => gbdtMargin(plain.gbdt.model, x));
     const candidates: Candidate[] = [];
     for (const w of options.blendWeights ?? [0, 0.25, 0.5, 0.75, 1]) {
       const margins = lrVal.map((m, i) => (1 - w) * m + w * (gbVal[i] ?? 0));
-      candidates.push({ shape: w === 0 ? 'logistic' : w === 1 ? 'gbdt' : 'ensemble', halfLifeMonths, logisticWeight: 1 - w, treeWeight: w, auc: auc(margins, valLabels), margins, rounds: plain.gbdt.rounds });
+      candidates.push({ shape: w === 0 ? 'logistic' : w === 1 ? 'gbdt' : 'ensemble', logisticWeight: 1 - w, treeWeight: w, auc: auc(margins, valLabels), margins, rounds: plain.gbdt.rounds });
     }
     if (options.boostedLogistic ?? true) {
       const boosted = fitComponents(stage, 'boosted', null, valRows, plain.logistic);
       const margins = valX.map((x) => logisticMargin(boosted.logistic, x) + gbdtMargin(boosted.gbdt.model, x));
-      candidates.push({ shape: 'boosted-logistic', halfLifeMonths, logisticWeight: 1, treeWeight: 1, auc: auc(margins, valLabels), margins, rounds: boosted.gbdt.rounds });
+      candidates.push({ shape: 'boosted-logistic', logisticWeight: 1, treeWeight: 1, auc: auc(margins, valLabels), margins, rounds: boosted.gbdt.rounds });
     }
-    tried.push({ halfLifeMonths, candidates, lrVal, gbVal });
+    // The first best wins, so ties go to the simpler shape listed first.
+    const best = candidates.reduce((a, b) => (b.auc > a.auc + 1e-12 ? b : a));
+    const shapeAuc = (shape: ModelShape): number => candidates.filter((c) => c.shape === shape).reduce((m, c) => Math.max(m, c.auc), Number.NEGATIVE_INFINITY);
+    tried.push({
+      best,
+      validation: {
+        halfLifeMonths,
+        auc: { logistic: shapeAuc('logistic'), gbdt: shapeAuc('gbdt'), blend: shapeAuc('ensemble'), boostedLogistic: options.boostedLogistic ?? true ? shapeAuc('boosted-logistic') : null },
+        shape: best.shape,
+        bestAuc: best.auc,
+        gbdtRounds: best.rounds,
+      },
+    });
   }
-  // The first best wins, so ties go to equal weights and to the simpler shape listed first.
-  const best = tried.flatMap((t) => t.candidates).reduce((a, b) => (b.auc > a.auc + 1e-12 ? b : a));
-  const chosenRun = tried.find((t) => t.halfLifeMonths === best.halfLifeMonths) ?? tried[0];
-  if (chosenRun === undefined) throw new FlowgateError('USAGE', 'halfLifeMonths is an empty list: give at least one half-life (or null).');
-  const calibrator = fitCalibrator(options.calibration ?? 'isotonic', best.margins, valLabels);
-  const shapeAuc = (shape: ModelShape): number => {
-    const aucs = chosenRun.candidates.filter((c) => c.shape === shape).map((c) => c.auc);
-    return aucs.length === 0 ? Number.NaN : Math.max(...aucs);
-  };
-  const stage: Stage = { spec, rows: fitRows, options, gbdt: { seed: options.seed ?? 1, ...options.gbdt }, halfLifeMonths: best.halfLifeMonths };
-
-  const shape = best.shape === 'boosted-logistic' ? 'boosted' : 'plain';
-  const final = fitComponents(options.refit ?? true ? { ...stage, rows: sorted } : stage, shape, best.rounds);
+  const single = [tried.reduce((a, b) => (b.best.auc > a.best.auc + 1e-12 ? b : a))];
+  const meanMargins = (ts: typeof tried): number[] => valRows.map((_, i) => ts.reduce((sum, t) => sum + (t.best.margins[i] ?? 0), 0) / ts.length);
+  const averageAuc = auc(meanMargins(tried), valLabels);
+  const combine = options.combine === 'auto' || options.combine === undefined ? (tried.length > 1 && averageAuc > (single[0]?.best.auc ?? 0) ? 'average' : 'best') : options.combine;
+  const kept = combine === 'average' ? tried : single;
+  const valMargins = meanMargins(kept);
+  const calibrator = fitCalibrator(options.calibration ?? 'isotonic', valMargins, valLabels);
+  const members = kept.map(({ best, validation }): RiskModelMember => {
+    const stage: Stage = { spec, rows: options.refit ?? true ? sorted : fitRows, options, gbdt: gbdtOptions, halfLifeMonths: validation.halfLifeMonths };
+    const final = fitComponents(stage, best.shape === 'boosted-logistic' ? 'boosted' : 'plain', best.rounds);
+    return { halfLifeMonths: validation.halfLifeMonths, shape: best.shape, logistic: final.logistic, gbdt: final.gbdt.model, logisticWeight: best.logisticWeight, treeWeight: best.treeWeight };
+  });
   return {
     format: 'flowgate-risk-model',
     version: 1,
     spec,
-    logistic: final.logistic,
-    gbdt: final.gbdt.model,
-    logisticWeight: best.logisticWeight,
-    treeWeight: best.treeWeight,
-    chosen: best.shape,
+    members,
     calibrator,
     training: { rows: sorted.length, positives: countPositives(sorted), from: sorted[0]?.time ?? 0, to: sorted[sorted.length - 1]?.time ?? 0 },
     validation: {
@@ -199,44 +227,58 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
       positives: countPositives(valRows),
       from: valRows[0]?.time ?? 0,
       to: valRows[valRows.length - 1]?.time ?? 0,
-      auc: {
-        logistic: shapeAuc('logistic'),
-        gbdt: shapeAuc('gbdt'),
-        blend: shapeAuc('ensemble'),
-        boostedLogistic: options.boostedLogistic ?? true ? shapeAuc('boosted-logistic') : null,
-        chosen: best.auc,
-      },
-      gbdtRounds: best.rounds,
-      halfLifeMonths: best.halfLifeMonths,
+      members: tried.map((t) => t.validation),
+      combine,
+      auc: auc(valMargins, valLabels),
     },
   };
 }
 
-/** The component log-odds of one change: logistic, trees and the blend. */
-export function componentMargins(model: RiskModel, features: Record<string, number>): { logistic: number; gbdt: number; blend: number } {
-  const x = featureVector(model.spec, features);
-  const lr = logisticMargin(model.logistic, x);
-  const gb = gbdtMargin(model.gbdt, x);
-  return { logistic: lr, gbdt: gb, blend: model.logisticWeight * lr + model.treeWeight * gb };
+/** A short description of the model's make-up, e.g. `average of 4: ensemble (hl none), ...`. */
+export function describeModel(model: RiskModel): string {
+  const parts = model.members.map((m) => `${m.shape} (half-life ${m.halfLifeMonths === null ? 'none' : `${m.halfLifeMonths} mo`})`);
+  return model.members.length === 1 ? (parts[0] ?? '') : `average of ${parts.length}: ${parts.join(', ')}`;
 }
 
-/** One change's risk: blended log-odds and calibrated probability. */
+/** The log-odds of one change: the members' logistic parts, tree parts and the model (means over members). */
+export function componentMargins(model: RiskModel, features: Record<string, number>): { logistic: number; gbdt: number; blend: number } {
+  const x = featureVector(model.spec, features);
+  let lr = 0;
+  let gb = 0;
+  let blend = 0;
+  for (const m of model.members) {
+    const l = logisticMargin(m.logistic, x);
+    const g = gbdtMargin(m.gbdt, x);
+    lr += l;
+    gb += g;
+    blend += m.logisticWeight * l + m.treeWeight * g;
+  }
+  const n = model.members.length;
+  return { logistic: lr / n, gbdt: gb / n, blend: blend / n };
+}
+
+/** One change's risk: the model's log-odds and calibrated probability. */
 export function predictRisk(model: RiskModel, row: Pick<FeatureRow, 'features'>): RiskScore {
   const margin = componentMargins(model, row.features).blend;
   return { margin, probability: calibrate(model.calibrator, margin) };
 }
 
 /**
- * Why a change got its risk: each input's contribution to the blended log-odds (logistic:
- * coef * standardised value; trees: Saabas path attribution), largest magnitude first.
+ * Why a change got its risk: each input's contribution to the model's log-odds (logistic:
+ * coef * standardised value; trees: Saabas path attribution; averaged over members), largest
+ * magnitude first.
  */
 export function explainRisk(model: RiskModel, row: Pick<FeatureRow, 'features'>): Contribution[] {
   const x = featureVector(model.spec, row.features);
   const names = specNames(model.spec);
-  const lr = logisticContributions(model.logistic, x);
-  const gb = gbdtContributions(model.gbdt, x, names.length).contributions;
+  const total = new Array<number>(names.length).fill(0);
+  for (const m of model.members) {
+    const lr = logisticContributions(m.logistic, x);
+    const gb = gbdtContributions(m.gbdt, x, names.length).contributions;
+    for (let j = 0; j < names.length; j++) total[j] = (total[j] ?? 0) + (m.logisticWeight * (lr[j] ?? 0) + m.treeWeight * (gb[j] ?? 0)) / model.members.length;
+  }
   return names
-    .map((feature, j) => ({ feature, value: x[j] ?? 0, contribution: model.logisticWeight * (lr[j] ?? 0) + model.treeWeight * (gb[j] ?? 0) }))
+    .map((feature, j) => ({ feature, value: x[j] ?? 0, contribution: total[j] ?? 0 }))
     .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.feature.localeCompare(b.feature));
 }
 
@@ -252,11 +294,18 @@ const RiskModelJson = z.looseObject({
   format: z.literal('flowgate-risk-model'),
   version: z.literal(1),
   spec: z.object({ base: z.array(z.string()), derived: z.array(z.string()) }),
-  logistic: z.object({ kind: z.literal('logistic'), mean: numbers, sd: numbers, coef: numbers, intercept: z.number() }),
-  gbdt: z.object({ kind: z.literal('gbdt'), base: z.number(), trees: z.array(treeSchema) }),
-  logisticWeight: z.number(),
-  treeWeight: z.number(),
-  chosen: z.enum(['logistic', 'gbdt', 'ensemble', 'boosted-logistic']),
+  members: z
+    .array(
+      z.object({
+        halfLifeMonths: z.number().nullable(),
+        shape: z.enum(['logistic', 'gbdt', 'ensemble', 'boosted-logistic']),
+        logistic: z.object({ kind: z.literal('logistic'), mean: numbers, sd: numbers, coef: numbers, intercept: z.number() }),
+        gbdt: z.object({ kind: z.literal('gbdt'), base: z.number(), trees: z.array(treeSchema) }),
+        logisticWeight: z.number(),
+        treeWeight: z.number(),
+      }),
+    )
+    .min(1),
   calibrator: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('isotonic'), x: numbers, y: numbers }),
     z.object({ kind: z.literal('platt'), a: z.number(), b: z.number() }),
@@ -277,6 +326,6 @@ export function deserializeModel(json: string): RiskModel {
     throw new FlowgateError('CONFIG_INVALID', `The stored risk model does not match the expected format (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? ''}): retrain the model.`, { cause: parsed.error });
   }
   const width = parsed.data.spec.base.length + parsed.data.spec.derived.length;
-  if (parsed.data.logistic.coef.length !== width) throw new FlowgateError('CONFIG_INVALID', 'The stored risk model is inconsistent (coefficients do not match its features): retrain the model.');
+  if (parsed.data.members.some((m) => m.logistic.coef.length !== width)) throw new FlowgateError('CONFIG_INVALID', 'The stored risk model is inconsistent (coefficients do not match its features): retrain the model.');
   return value as RiskModel;
 }
