@@ -1,7 +1,7 @@
 import { fileKind, type FileKind } from './file-kinds.ts';
 
 /** Bump when the features' meaning changes: stored rows of an older version are recomputed. */
-export const featuresVersion = 1;
+export const featuresVersion = 3;
 
 /** One file of a change, as stored. */
 export interface FeatureFile {
@@ -22,6 +22,8 @@ export interface FeatureChange {
   provenance: string;
   /** Commits the change brought (1 for a direct commit). */
   commits: number;
+  /** The subject, or a merge's PR title (first body line): the change's stated purpose. */
+  title?: string;
   files: FeatureFile[];
 }
 
@@ -39,12 +41,20 @@ export type ChangeFeatures = Record<string, number>;
 
 interface FileState {
   lines: number;
+  kind: FileKind;
   lastTime: number;
   /** Positions of the changes that touched the file, oldest first. */
   changes: number[];
   developers: Set<number>;
   fixes: number;
   /** Known defect-inducing changes that touched the file. */
+  bugs: number;
+}
+
+/** A folder's history: changes, fixes and known defects that touched files in it. */
+interface DirState {
+  changes: number;
+  fixes: number;
   bugs: number;
 }
 
@@ -56,6 +66,17 @@ interface AuthorState {
 }
 
 const day = 86_400;
+/** Changes to the touched files within this window count as recent activity. */
+const recentWindow = 30 * day;
+
+/** Stated purposes of a change, from words of its subject (Kamei's FIX is one such purpose). */
+const purposes: [string, RegExp][] = [
+  ['msg_feature', /\b(add|adds|added|implement|implements|introduce|introduces|support|new|allow|enable)\b/i],
+  ['msg_refactor', /\b(refactor|refactors|refactoring|cleanup|clean up|clean-up|polish|simplify|rename|move|reorganize|restructure)\b/i],
+  ['msg_docs', /\b(doc|docs|documentation|readme|javadoc|comment|comments|typo|typos|changelog)\b/i],
+  ['msg_test', /\b(test|tests|testing|spec|specs)\b/i],
+  ['msg_deps', /\b(upgrade|bump|bumps|update|updates|dependency|dependencies)\b/i],
+];
 const year = 365.25 * day;
 const kindNames: FileKind[] = ['code', 'test', 'docs', 'config', 'lockfile', 'migration', 'build', 'other'];
 
@@ -80,10 +101,13 @@ function directoryOf(path: string): string {
 export function computeFeatures(changes: readonly FeatureChange[], knowledge: FeatureKnowledge, wanted?: (position: number) => boolean): Map<number, ChangeFeatures> {
   const files = new Map<string, FileState>();
   const authors = new Map<number, AuthorState>();
-  const touchedBy = new Map<number, { files: FileState[]; author: AuthorState }>();
+  const touchedBy = new Map<number, { files: FileState[]; dirs: DirState[]; author: AuthorState }>();
+  const dirs = new Map<string, DirState>();
   const labels = [...knowledge.labels].sort((a, b) => a.knownAt - b.knownAt);
   const counted = new Set<number>();
   let nextLabel = 0;
+  const times = new Float64Array(changes.reduce((m, c) => Math.max(m, c.position + 1), 0));
+  for (const c of changes) times[c.position] = c.time;
   const stamp = new Int32Array(changes.reduce((m, c) => Math.max(m, c.position + 1), 0));
   let stampValue = 0;
   const out = new Map<number, ChangeFeatures>();
@@ -97,6 +121,7 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
       const touched = touchedBy.get(label.inducing);
       if (touched === undefined) continue;
       for (const state of touched.files) state.bugs += 1;
+      for (const state of touched.dirs) state.bugs += 1;
       touched.author.bugs += 1;
     }
 
@@ -111,6 +136,9 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
     let lt = 0;
     let laTest = 0;
     let laCode = 0;
+    let ldCode = 0;
+    let ltCode = 0;
+    let recent = 0;
     let ageSum = 0;
     let aged = 0;
     let priorFixes = 0;
@@ -135,12 +163,21 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
       const kind = fileKind(file.path);
       kindCounts.set(kind, (kindCounts.get(kind) ?? 0) + 1);
       if (kind === 'test') laTest += added;
-      if (kind === 'code') laCode += added;
+      if (kind === 'code') {
+        laCode += added;
+        ldCode += deleted;
+      }
       if (file.status === 'A') created += 1;
       if (file.status === 'D') removed += 1;
       if (file.status === 'R') renamed += 1;
       if (previous === undefined) continue;
       lt += previous.lines;
+      if (previous.kind === 'code') ltCode += previous.lines;
+      for (let k = previous.changes.length - 1; k >= 0; k--) {
+        const p = previous.changes[k] ?? 0;
+        if ((times[p] ?? 0) < change.time - recentWindow) break;
+        recent += 1;
+      }
       ageSum += (change.time - previous.lastTime) / day;
       aged += 1;
       priorFixes += previous.fixes;
@@ -162,6 +199,16 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
           const p = c / churn;
           entropy -= p * Math.log2(p);
         }
+      }
+      let dirChanges = 0;
+      let dirFixes = 0;
+      let dirBugs = 0;
+      for (const d of directories) {
+        const state = dirs.get(d);
+        if (state === undefined) continue;
+        dirChanges += state.changes;
+        dirFixes += state.fixes;
+        dirBugs += state.bugs;
       }
       const nowYear = Math.floor(change.time / year);
       let rexp = 0;
@@ -185,12 +232,18 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
         sexp,
         revert: knowledge.reverts.has(change.position) ? 1 : 0,
         la_code: laCode,
+        ld_code: ldCode,
+        lt_code: ltCode,
+        recent_file_changes: recent,
         la_test: laTest,
         files_new: created,
         files_deleted: removed,
         files_renamed: renamed,
         prior_fixes: priorFixes,
         prior_bugs: priorBugs,
+        dir_changes: dirChanges,
+        dir_fixes: dirFixes,
+        dir_bugs: dirBugs,
         author_bugs: author.bugs,
         author_bug_rate: author.bugs / (author.changes + 1),
         merge: change.kind === 'merge' || change.kind === 'octopus' ? 1 : 0,
@@ -200,6 +253,7 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
         prov_automation: change.provenance === 'automation' ? 1 : 0,
       };
       for (const kind of kindNames) features[`nf_${kind}`] = kindCounts.get(kind) ?? 0;
+      for (const [name, pattern] of purposes) features[name] = change.title !== undefined && pattern.test(change.title) ? 1 : 0;
       out.set(change.position, features);
     }
 
@@ -207,7 +261,8 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
     const touched: FileState[] = [];
     for (const file of change.files) {
       const key = file.oldPath ?? file.path;
-      const state = files.get(key) ?? { lines: 0, lastTime: 0, changes: [], developers: new Set<number>(), fixes: 0, bugs: 0 };
+      const state = files.get(key) ?? { lines: 0, kind: 'other', lastTime: 0, changes: [], developers: new Set<number>(), fixes: 0, bugs: 0 };
+      state.kind = fileKind(file.path);
       if (file.oldPath !== null && file.oldPath !== file.path) files.delete(file.oldPath);
       state.lines = Math.max(0, state.lines + (file.added ?? 0) - (file.deleted ?? 0));
       state.lastTime = change.time;
@@ -218,7 +273,15 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
       else files.set(file.path, state);
       touched.push(state);
     }
-    touchedBy.set(change.position, { files: touched, author });
+    const touchedDirs: DirState[] = [];
+    for (const d of directories) {
+      const state = dirs.get(d) ?? { changes: 0, fixes: 0, bugs: 0 };
+      dirs.set(d, state);
+      state.changes += 1;
+      if (isFix) state.fixes += 1;
+      touchedDirs.push(state);
+    }
+    touchedBy.set(change.position, { files: touched, dirs: touchedDirs, author });
     author.changes += 1;
     const y = Math.floor(change.time / year);
     author.byYear.set(y, (author.byYear.get(y) ?? 0) + 1);

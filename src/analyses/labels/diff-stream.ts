@@ -190,6 +190,9 @@ export async function streamDiffs(repoPath: string, args: string[], onCommit: (c
   if (pending !== '') parser.line(pending);
   parser.end();
   const code = await exited;
+  if (code !== 0 && /unable to read|missing blob|bad object|could not read/i.test(stderr)) {
+    throw new FlowgateError('GIT_OBJECT_MISSING', `git ${args[0] ?? ''} in ${repoPath} hit a missing object: ${stderr.trim().split('\n')[0] ?? ''}`, { details: { args } });
+  }
   if (code !== 0) {
     throw new FlowgateError('GIT_FAILED', `git ${args.slice(0, 2).join(' ')} failed in ${repoPath}: ${stderr.trim().split('\n')[0] ?? ''}`, {
       details: { args },

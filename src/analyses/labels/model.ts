@@ -1,9 +1,12 @@
 import { FlowgateError } from '../../core/errors.ts';
 import type { Store } from '../../store/store.ts';
 import { asKnownAt, evaluateChronological, type ChronologicalResult, type EvaluationOptions } from '../risk/evaluate.ts';
+import { calibrate } from '../risk/calibration.ts';
+import { featureVector } from '../risk/engineer.ts';
 import { deserializeModel, explainRisk, fitRiskModel, predictRisk, serializeModel, type Contribution, type RiskModel } from '../risk/learner.ts';
+import { logisticContributions, logisticMargin } from '../risk/logistic.ts';
 import type { FeatureRow } from '../risk/types.ts';
-import { defaultModelJson } from './default-model.ts';
+import { defaultModel } from './default-model.ts';
 import { loadFeatures, loadLabels } from './store.ts';
 
 /** A repository needs this much history before its own model replaces the default one. */
@@ -71,13 +74,13 @@ export async function trainRepositoryModel(store: Store, repoId: number, now = M
       trained_at: now,
       cutoff,
       model: serializeModel(model),
-      metrics: JSON.stringify({ training: model.training, validation: model.validation, chosen: model.chosen }),
+      metrics: JSON.stringify({ training: model.training, validation: model.validation }),
     })
     .returning('id')
     .executeTakeFirstOrThrow();
   // Older models are kept out of the way: only the latest is ever read.
   await store.db.deleteFrom('models').where('repo_id', '=', repoId).where('id', '<', inserted.id).execute();
-  return { ...base, model: 'repository', reason: 'trained on the repository history', modelId: inserted.id, validationAuc: model.validation.auc.blend };
+  return { ...base, model: 'repository', reason: 'trained on the repository history', modelId: inserted.id, validationAuc: validationAuc(model) };
 }
 
 /** Retrain when the history has grown by this many days past the stored model's cutoff (McIntosh & Kamei: at most 3 months). */
@@ -92,19 +95,34 @@ export async function retrainIfDue(store: Store, repoId: number): Promise<TrainS
   return trainRepositoryModel(store, repoId);
 }
 
-let defaultModelCache: RiskModel | undefined;
-
-/** The shipped default model (Kamei features, fit once on the public JIT datasets; see default-model.ts). */
-export function defaultModel(): RiskModel {
-  defaultModelCache ??= deserializeModel(defaultModelJson);
-  return defaultModelCache;
+/** The held-out AUC the learner reports for the kept model (its report's shape is the learner's). */
+function validationAuc(model: RiskModel): number | null {
+  const auc: unknown = (model.validation as { auc?: unknown }).auc;
+  if (typeof auc === 'number') return auc;
+  const blend = (auc as { blend?: unknown } | undefined)?.blend;
+  return typeof blend === 'number' ? blend : null;
 }
 
-/** The model that scores a repository's changes: its latest own model, else the default. */
-export async function currentModel(store: Store, repoId: number): Promise<{ model: RiskModel; source: 'repository' | 'default'; modelId: number | null; trainedAt: number | null }> {
+/** The model that scores a repository's changes: its latest own model, else the shipped default. */
+export type CurrentModel = { source: 'repository'; model: RiskModel; modelId: number; trainedAt: number } | { source: 'default'; model: null; modelId: null; trainedAt: null };
+
+/** The repository's latest stored model, or the default one when it has none. */
+export async function currentModel(store: Store, repoId: number): Promise<CurrentModel> {
   const row = await store.db.selectFrom('models').select(['id', 'model', 'trained_at']).where('repo_id', '=', repoId).orderBy('id', 'desc').executeTakeFirst();
-  if (row === undefined) return { model: defaultModel(), source: 'default', modelId: null, trainedAt: null };
-  return { model: deserializeModel(row.model), source: 'repository', modelId: row.id, trainedAt: row.trained_at };
+  if (row === undefined) return { source: 'default', model: null, modelId: null, trainedAt: null };
+  return { source: 'repository', model: deserializeModel(row.model), modelId: row.id, trainedAt: row.trained_at };
+}
+
+/** The shipped default model's score and contributions (see default-model.ts). */
+function scoreWithDefault(features: Record<string, number>): { margin: number; probability: number; contributions: Contribution[] } {
+  const spec = { base: defaultModel.names, derived: [] };
+  const x = featureVector(spec, features);
+  const margin = logisticMargin(defaultModel.logistic, x);
+  const parts = logisticContributions(defaultModel.logistic, x);
+  const contributions = defaultModel.names
+    .map((feature, j) => ({ feature, value: x[j] ?? 0, contribution: parts[j] ?? 0 }))
+    .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.feature.localeCompare(b.feature));
+  return { margin, probability: calibrate(defaultModel.calibrator, margin), contributions };
 }
 
 /** A change's risk with its explanation. */
@@ -122,6 +140,7 @@ export interface ChangeRisk {
 /** Scores one change's features (as computed by features/compute.ts) with the repository's current model. */
 export async function scoreChange(store: Store, repoId: number, features: Record<string, number>): Promise<ChangeRisk> {
   const current = await currentModel(store, repoId);
+  if (current.model === null) return { ...scoreWithDefault(features), source: 'default', modelId: null };
   const score = predictRisk(current.model, { features });
   return { ...score, source: current.source, modelId: current.modelId, contributions: explainRisk(current.model, { features }) };
 }

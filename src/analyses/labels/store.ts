@@ -46,6 +46,8 @@ export async function loadHistory(db: Db, repoId: number): Promise<History> {
       parent: parents[0] ?? null,
       subject: r.subject,
       body: r.body,
+      // A merge's subject is boilerplate; its PR title (the body's first line) states the purpose.
+      title: /^Merge (pull request|branch|remote-tracking branch) /.test(r.subject) ? (r.body.split('\n').find((l) => l.trim() !== '') ?? r.subject) : r.subject,
       prNumber: r.pr_number,
       time: r.commit_time,
       authorId: r.author_id,

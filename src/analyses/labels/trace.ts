@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isFlowgateError } from '../../core/errors.ts';
 import { git } from '../../sources/git/git.ts';
 import { diffArgs, streamDiffs, type CommitDiff } from './diff-stream.ts';
 import { createOriginTracker, modifiedLines, selectCandidates, type SzzInput, type SzzLabel, type TracedLine } from './szz.ts';
@@ -13,17 +15,56 @@ type Progress = (done: number, total: number) => void;
  * line's origin hunk by hunk. Cost grows with the history, not with the number of fixes.
  */
 export async function traceByStream(repoPath: string, tip: string, input: SzzInput, progress: Progress = () => undefined): Promise<SzzLabel[]> {
-  const tracker = createOriginTracker(input);
-  const total = input.positions.size;
-  let done = 0;
-  const args = ['log', '--first-parent', '--reverse', '-p', '--diff-merges=first-parent', '--format=%x00%H', ...diffArgs, tip, '--'];
-  await streamDiffs(repoPath, args, (commit) => {
-    tracker.apply(commit);
-    done += 1;
-    if (done % 500 === 0) progress(done, total);
-  });
-  progress(total, total);
-  return tracker.labels;
+  const run = async (exclude: readonly string[]): Promise<SzzLabel[]> => {
+    const tracker = createOriginTracker(input);
+    const total = input.positions.size;
+    let done = 0;
+    const pathspecs = exclude.map((p) => `:(exclude,literal)${p}`);
+    const args = ['log', '--first-parent', '--reverse', '-p', '--diff-merges=first-parent', '--format=%x00%H', ...diffArgs, tip, '--', ...(pathspecs.length > 0 ? ['.', ...pathspecs] : [])];
+    await streamDiffs(repoPath, args, (commit) => {
+      tracker.apply(commit);
+      done += 1;
+      if (done % 500 === 0) progress(done, total);
+    });
+    progress(total, total);
+    return tracker.labels;
+  };
+  try {
+    return await run([]);
+  } catch (error) {
+    // Snapshots and partial clones may lack some (large, mostly binary) blobs: leave those files out.
+    if (!isFlowgateError(error, 'GIT_OBJECT_MISSING')) throw error;
+    const missing = await missingBlobPaths(repoPath, tip);
+    if (missing.length === 0) throw error;
+    return run(missing);
+  }
+}
+
+/** Paths on the mainline whose blobs (at some version) are absent from the object store. */
+export async function missingBlobPaths(repoPath: string, tip: string): Promise<string[]> {
+  const raw = await git(repoPath, ['log', '--first-parent', '--diff-merges=first-parent', '--raw', '--no-renames', '--no-abbrev', '-z', '--format=', tip]);
+  const pathsByBlob = new Map<string, Set<string>>();
+  const tokens = raw.split('\0');
+  for (let i = 0; i < tokens.length; i++) {
+    const meta = (tokens[i] ?? '').replace(/^\n/, '');
+    if (!meta.startsWith(':')) continue;
+    const path = tokens[i + 1] ?? '';
+    i += 1;
+    const fields = meta.split(' ');
+    for (const blob of [fields[2], fields[3]]) {
+      if (blob === undefined || /^0+$/.test(blob)) continue;
+      const set = pathsByBlob.get(blob) ?? new Set<string>();
+      set.add(path);
+      pathsByBlob.set(blob, set);
+    }
+  }
+  const missing = new Set<string>();
+  const check = await gitWithInput(repoPath, ['cat-file', '--batch-check'], [...pathsByBlob.keys()].join('\n') + '\n');
+  for (const line of check.split('\n')) {
+    const m = /^([0-9a-f]{40,64}) missing$/.exec(line);
+    if (m !== null) for (const p of pathsByBlob.get(m[1] ?? '') ?? []) missing.add(p);
+  }
+  return [...missing].sort();
 }
 
 /**
@@ -69,6 +110,19 @@ export async function traceByBlame(
     rmSync(dir, { recursive: true, force: true });
   }
   return labels;
+}
+
+/** Runs git with text on its standard input. */
+async function gitWithInput(repoPath: string, args: string[], input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd: repoPath, stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, GIT_NO_LAZY_FETCH: '1' } });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', () => resolve(out));
+    child.stdin.end(input);
+  });
 }
 
 /** One change's diff against its first parent. */
