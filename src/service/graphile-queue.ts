@@ -60,13 +60,17 @@ export async function runGraphileQueue(
   const workerIds = new Set<string>();
   // Listen before the pool starts: its workers are created inside run().
   const events = new EventEmitter() as WorkerEvents;
+  // Jobs are locked by the pool's id (and, in older versions, the worker's): beat for both.
+  events.on('pool:create', ({ workerPool }) => workerIds.add(workerPool.id));
+  events.on('pool:release', ({ workerPool }) => workerIds.delete(workerPool.id));
   events.on('worker:create', ({ worker }) => workerIds.add(worker.workerId));
   events.on('worker:release', ({ worker }) => workerIds.delete(worker.workerId));
   const runner: Runner = await run({
     events,
     connectionString,
     concurrency: options.concurrency ?? 4,
-    pollInterval: options.pollIntervalMs ?? 2000,
+    // Jobs waiting behind a busy named queue are found by polling (no NOTIFY when a queue frees up).
+    pollInterval: options.pollIntervalMs ?? 250,
     noHandleSignals: true,
     logger: workerLogger,
     taskList,

@@ -124,6 +124,7 @@ export async function processDelivery(deps: ServiceDeps, deliveryId: string): Pr
   const delivery = await db.selectFrom('webhook_deliveries').selectAll().where('delivery_id', '=', deliveryId).executeTakeFirst();
   if (delivery === undefined) throw new FlowgateError('NOT_FOUND', `Webhook delivery ${deliveryId} is not stored.`);
   if (delivery.status !== 'queued') return;
+  await db.updateTable('webhook_deliveries').set((eb) => ({ runs: eb('runs', '+', 1) })).where('delivery_id', '=', deliveryId).execute();
   const payload = JSON.parse(delivery.payload) as DeliveryPayload;
   const { numbers, stale } = await pullRequestsOf(db, delivery.event, payload);
   const repo = payload.repository;

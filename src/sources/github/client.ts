@@ -48,7 +48,8 @@ export interface GitHubClients {
 /** Builds the client factory from the config; fails clearly when no credentials are configured. */
 export function gitHubClients(config: GitHubConfig): GitHubClients {
   const ClientClass = GitHubOctokit.defaults({ baseUrl: config.baseUrl, userAgent: 'flowgate' });
-  const quiet = { debug: () => undefined, info: () => undefined, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) };
+  // Octokit logs every failed request; flowgate handles (and logs) the ones that matter itself.
+  const quiet = { debug: () => undefined, info: () => undefined, warn: (m: string) => log.debug(m), error: (m: string) => log.debug(m) };
   if (config.appId !== undefined && config.privateKey !== undefined) {
     const app = new App({ appId: config.appId, privateKey: config.privateKey, Octokit: ClientClass, log: quiet });
     const installations = new Map<string, number>();

@@ -62,6 +62,7 @@ export async function acceptDelivery(db: Kysely<Database>, queue: JobQueue, deli
         payload: delivery.body,
         received_at: Math.floor(Date.now() / 1000),
         status: 'queued',
+        runs: 0,
         processed_at: null,
         error: null,
       })
