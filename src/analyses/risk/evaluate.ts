@@ -66,6 +66,10 @@ export interface ChronologicalResult {
   chosen: string;
   validation: ValidationReport;
   model: ScorerResult;
+  /**
+   * The model's parts alone (means over members): its logistic regression and its trees (for a
+   * boosted-logistic member, the trees are corrections on top of the logistic log-odds).
+   */
   components: { logistic: ScorerResult; gbdt: ScorerResult };
   baselines: { laOnly: ScorerResult; inverseChurn: ScorerResult; logistic: ScorerResult };
   fitMilliseconds: number;
