@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Store } from '../../store/store.ts';
 import type { RoutingConfig } from './config.ts';
 import { blameFile, blameIgnoreRevs, isFormattingOnly } from './git.ts';
@@ -124,9 +125,10 @@ export async function gatherEvidence(options: GatherOptions): Promise<ExpertiseE
     db
       .selectFrom('change_files as cf')
       .innerJoin('changes as c', 'c.id', 'cf.change_id')
-      .select(['cf.path', 'c.id as changeId', 'c.sha', 'c.kind', 'c.author_id as authorId', 'c.commit_time as time', 'cf.added', 'cf.deleted', 'c.lines_added as changeAdded', 'c.lines_deleted as changeDeleted'])
-      .where('c.repo_id', '=', repoId)
-      .where('c.commit_time', '<=', now);
+      .select(['cf.path', 'c.repo_id as repoId', 'c.id as changeId', 'c.sha', 'c.kind', 'c.author_id as authorId', 'c.commit_time as time', 'cf.added', 'cf.deleted', 'c.lines_added as changeAdded', 'c.lines_deleted as changeDeleted']);
+  // Repository and time are filtered here, not in SQL: given them, SQLite's planner walks the
+  // changes time index (every change) instead of the path index (this file's history only).
+  const keep = (r: { repoId: number; time: number }, since: number): boolean => r.repoId === repoId && r.time <= now && r.time >= since;
   type Row = Awaited<ReturnType<ReturnType<typeof selectHistory>['execute']>>[number];
   const toHistory = (r: Row): HistoryRow & { changeAdded: number; changeDeleted: number } => ({
     path: r.path,
@@ -141,20 +143,7 @@ export async function gatherEvidence(options: GatherOptions): Promise<ExpertiseE
     changeDeleted: r.changeDeleted,
   });
 
-  const fileRows = paths.length === 0 ? [] : (await time('query files', () => selectHistory().where('cf.path', 'in', paths).execute())).map(toHistory);
-  const folderRows = new Map<string, ReturnType<typeof toHistory>[]>();
-  await time('query folders', async () => {
-    for (const folder of folders) {
-      // '0' is the character after '/', so this range is every path under the folder, and uses the path index.
-      const rows = await selectHistory().where('cf.path', '>=', `${folder}/`).where('cf.path', '<', `${folder}0`).where('c.commit_time', '>=', horizon).execute();
-      folderRows.set(
-        folder,
-        rows.map(toHistory).filter((r) => r.path.startsWith(`${folder}/`)),
-      );
-    }
-  });
-  const allRows = [...fileRows, ...[...folderRows.values()].flat()];
-
+  const fileRows = paths.length === 0 ? [] : (await time('query files', () => selectHistory().where('cf.path', 'in', paths).execute())).filter((r) => keep(r, -Infinity)).map(toHistory);
   // Formatting-only changes and ignored revisions teach nothing about who knows the code.
   const excluded = new Set<string>(options.formattingShas ?? []);
   if (options.git !== undefined) {
@@ -162,7 +151,8 @@ export async function gatherEvidence(options: GatherOptions): Promise<ExpertiseE
     await time('formatting', () => {
       for (const sha of blameIgnoreRevs(repoPath, base)) excluded.add(sha);
       const seen = new Set<string>();
-      const candidates = allRows
+      // Mass formatting touches the change's own files too, so their history is where to look for it.
+      const candidates = fileRows
         .filter((r) => {
           const most = Math.max(r.changeAdded, r.changeDeleted);
           return most >= 3 && Math.abs(r.changeAdded - r.changeDeleted) <= 0.1 * most;
@@ -176,6 +166,47 @@ export async function gatherEvidence(options: GatherOptions): Promise<ExpertiseE
       }
     });
   }
+
+  // Folder evidence, aggregated in SQL (a folder's history can be thousands of rows): decayed
+  // count per author of direct and squash changes; merges come row by row for their writers.
+  const halfLifeS = config.halfLifeDays * dayS;
+  const folderAgg = new Map<string, { authorId: number; weight: number; count: number; last: number }[]>();
+  const folderMerges = new Map<string, ReturnType<typeof toHistory>[]>();
+  await time('query folders', async () => {
+    const skip = [...excluded];
+    for (const folder of folders) {
+      // '0' is the character after '/', so this range is every path under the folder, and uses the path index.
+      // The unary + keeps SQLite from walking the changes time index instead (valid SQL on both engines).
+      let query = db
+        .selectFrom('change_files as cf')
+        .innerJoin('changes as c', 'c.id', 'cf.change_id')
+        .select([
+          'c.author_id as authorId',
+          sql<number>`sum(power(0.5, (${sql.raw(String(Math.floor(now)))} - c.commit_time) * 1.0 / ${sql.raw(String(halfLifeS))}))`.as('weight'),
+          (eb) => eb.fn.countAll<number>().as('count'),
+          (eb) => eb.fn.max('c.commit_time').as('last'),
+        ])
+        .where('cf.path', '>=', `${folder}/`)
+        .where('cf.path', '<', `${folder}0`)
+        .where(sql`+c.repo_id`, '=', repoId)
+        .where(sql`+c.commit_time`, '>=', horizon)
+        .where(sql`+c.commit_time`, '<=', now)
+        .where('c.kind', 'not in', ['merge', 'octopus'])
+        .groupBy('c.author_id');
+      if (skip.length > 0) query = query.where('c.sha', 'not in', skip);
+      const rows = await query.execute();
+      folderAgg.set(
+        folder,
+        rows.map((r) => ({ authorId: r.authorId, weight: r.weight, count: r.count, last: r.last })),
+      );
+      const merges = await selectHistory().where('cf.path', '>=', `${folder}/`).where('cf.path', '<', `${folder}0`).where('c.kind', 'in', ['merge', 'octopus']).execute();
+      folderMerges.set(
+        folder,
+        merges.filter((r) => keep(r, horizon) && r.path.startsWith(`${folder}/`)).map(toHistory),
+      );
+    }
+  });
+  const allRows = [...fileRows, ...[...folderMerges.values()].flat()];
 
   // Merges credit the authors of the commits they brought in; the merger (when not one of them) reviewed.
   const mergeIds = [...new Set(allRows.filter((r) => r.kind === 'merge' || r.kind === 'octopus').map((r) => r.changeId))];
@@ -196,17 +227,19 @@ export async function gatherEvidence(options: GatherOptions): Promise<ExpertiseE
   const byId = new Map<number, Person>();
   const ids = new Set<number>();
   for (const row of allRows) ids.add(row.authorId);
+  for (const list of folderAgg.values()) for (const row of list) ids.add(row.authorId);
   for (const list of writersOf.values()) for (const id of list) ids.add(id);
   const recentCutoff = now - config.inactiveAfterDays * dayS;
+  let recent: { authorId: number; last: number }[] = [];
   await time('query identities', async () => {
     // Recently active people are candidates even without history in these files (a light review, a new file).
-    const recent = await db
+    recent = await db
       .selectFrom('changes')
-      .select('author_id as authorId')
-      .distinct()
+      .select(['author_id as authorId', (eb) => eb.fn.max('commit_time').as('last')])
       .where('repo_id', '=', repoId)
       .where('commit_time', '>=', recentCutoff)
       .where('commit_time', '<=', now)
+      .groupBy('author_id')
       .execute();
     for (const row of recent) ids.add(row.authorId);
     const specs = options.extraSpecs ?? [];
@@ -242,19 +275,10 @@ export async function gatherEvidence(options: GatherOptions): Promise<ExpertiseE
   const touch = (key: string, at: number): void => {
     if (at > (lastActive.get(key) ?? -Infinity)) lastActive.set(key, at);
   };
-  await time('query activity', async () => {
-    const idList = [...byId.keys()];
-    if (idList.length === 0) return;
-    const rows = await db
-      .selectFrom('changes')
-      .select(['author_id as authorId', (eb) => eb.fn.max('commit_time').as('last')])
-      .where('repo_id', '=', repoId)
-      .where('author_id', 'in', idList)
-      .where('commit_time', '<=', now)
-      .groupBy('author_id')
-      .execute();
-    for (const row of rows) touch(keyOfId(row.authorId), row.last);
-  });
+  // Last activity: a change in the inactivity window (any file), else the newest seen in this history or in reviews.
+  for (const row of recent) touch(keyOfId(row.authorId), row.last);
+  for (const row of allRows) touch(keyOfId(row.authorId), row.time);
+  for (const list of folderAgg.values()) for (const row of list) touch(keyOfId(row.authorId), row.last);
 
   const addChange = (target: PathEvidence, row: HistoryRow): void => {
     if (excluded.has(row.sha)) return;
@@ -286,9 +310,14 @@ export async function gatherEvidence(options: GatherOptions): Promise<ExpertiseE
     if (target !== undefined) addChange(target, row);
   }
   const folderEvidence = new Map<string, PathEvidence>();
-  for (const [folder, rows] of folderRows) {
+  for (const folder of folders) {
     const target: PathEvidence = { path: folder, byPerson: new Map(), blamed: false };
-    for (const row of rows) addChange(target, row);
+    for (const row of folderAgg.get(folder) ?? []) {
+      const e = evidenceOf(target, keyOfId(row.authorId));
+      e.changes += row.weight;
+      e.rawChanges += row.count;
+    }
+    for (const row of folderMerges.get(folder) ?? []) addChange(target, row);
     folderEvidence.set(folder, target);
   }
 
