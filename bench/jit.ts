@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { isFlowgateError } from '../src/core/errors.ts';
+import { exitStatusByCode, isFlowgateError } from '../src/core/errors.ts';
 import { evaluateChronological, type ChronologicalResult, type ScorerResult } from '../src/analyses/risk/evaluate.ts';
 import { loadJitCsv } from '../src/analyses/risk/jit-csv.ts';
 import type { BenchResult } from './types.ts';
@@ -72,6 +72,6 @@ async function main(): Promise<void> {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main().catch((error: unknown) => {
     console.error(isFlowgateError(error) ? `${error.code}: ${error.message}` : error);
-    process.exitCode = 1;
+    process.exitCode = isFlowgateError(error) ? exitStatusByCode[error.code] : 1;
   });
 }
