@@ -127,7 +127,7 @@ function reviewEvents(number: number, reviews: RestReview[]): FlowEvent[] {
 
 function checkEvents(branch: string, runs: RestCheckRun[]): FlowEvent[] {
   return runs.flatMap((run) => {
-    if (run.completed_at === null || run.conclusion === null || !checkConclusions.has(run.conclusion)) return [];
+    if (!run.completed_at || !run.conclusion || !checkConclusions.has(run.conclusion)) return [];
     return [
       FlowEvent.parse({
         id: `github:check:${run.id}`,
@@ -137,7 +137,7 @@ function checkEvents(branch: string, runs: RestCheckRun[]): FlowEvent[] {
         sha: run.head_sha,
         branch,
         conclusion: run.conclusion,
-        ...(run.started_at === null ? {} : { started_at: run.started_at }),
+        ...(run.started_at ? { started_at: run.started_at } : {}),
       }),
     ];
   });

@@ -74,6 +74,7 @@ export interface Hold {
 export interface RecordedRequest {
   method: string;
   path: string;
+  query: string;
   status: number;
 }
 
@@ -315,7 +316,8 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   };
 
   const server = createServer((req, res) => {
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: (req.url ?? '').split('?')[0] ?? '', status: 0 };
+    const [path = '', query = ''] = (req.url ?? '').split('?');
+    const record: RecordedRequest = { method: req.method ?? 'GET', path, query, status: 0 };
     requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
     handle(req, res, `http://${req.headers.host ?? 'localhost'}`).catch((error: unknown) => {
@@ -356,12 +358,14 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         } as unknown as PullCommit,
       ];
       const reviews = (extra.reviews ?? []).map((r) => ({ id: nextId(), user: { login: r.login }, state: r.state, commit_id: pr.head.sha, submitted_at: pr.updated_at }) as unknown as Review);
-      const pull: FakePull = { pr: { ...structuredClone(pr), merged: false, merge_commit_sha: null, state: 'open' } as FakePull['pr'], files, commits, reviews };
+      const pull: FakePull = { pr: { ...structuredClone(pr), id: nextId(), merged: false, merge_commit_sha: null, state: 'open' } as FakePull['pr'], files, commits, reviews };
       repo.pulls.set(pr.number, pull);
       return pull;
     },
     addCheckRun: (fullName, headSha, name, conclusion) => {
-      fake.repo(fullName).checkRuns.push({ id: nextId(), name, head_sha: headSha, status: conclusion === null ? 'in_progress' : 'completed', conclusion } as unknown as CheckRun);
+      const started_at = '2025-01-01T00:00:00Z';
+      const completed_at = conclusion === null ? null : '2025-01-01T00:05:00Z';
+      fake.repo(fullName).checkRuns.push({ id: nextId(), name, head_sha: headSha, status: conclusion === null ? 'in_progress' : 'completed', conclusion, started_at, completed_at } as unknown as CheckRun);
     },
     fail: (f) => faults.push({ ...f, times: f.times ?? 1 }),
     hold: (method, path, perform) => {
