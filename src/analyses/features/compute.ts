@@ -125,7 +125,7 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
       touched.author.bugs += 1;
     }
 
-    const author = authors.get(change.authorId) ?? { changes: 0, byYear: new Map(), bySubsystem: new Map(), bugs: 0 };
+    const author: AuthorState = authors.get(change.authorId) ?? { changes: 0, byYear: new Map<number, number>(), bySubsystem: new Map<string, number>(), bugs: 0 };
     authors.set(change.authorId, author);
     const isFix = knowledge.fixes.has(change.position);
     const subsystems = new Set<string>();

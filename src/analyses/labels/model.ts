@@ -90,7 +90,8 @@ export const retrainAfterDays = 30;
 export async function retrainIfDue(store: Store, repoId: number): Promise<TrainSummary | { model: 'unchanged'; cutoff: number }> {
   const stored = await store.db.selectFrom('models').select('cutoff').where('repo_id', '=', repoId).orderBy('id', 'desc').executeTakeFirst();
   const latest = await store.db.selectFrom('changes').select((eb) => eb.fn.max('commit_time').as('t')).where('repo_id', '=', repoId).executeTakeFirst();
-  const newest = Number(latest?.t ?? 0);
+  // SQLite hands back a number, PostgreSQL's max() of a bigint a number too (see dialect.ts); null when empty.
+  const newest = latest?.t ?? 0;
   if (stored !== undefined && newest < stored.cutoff + retrainAfterDays * 86_400) return { model: 'unchanged', cutoff: stored.cutoff };
   return trainRepositoryModel(store, repoId);
 }

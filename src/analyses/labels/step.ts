@@ -6,7 +6,7 @@ import { runLabels } from './run.ts';
 export const labelsStep: AnalysisStep = {
   name: 'labels',
   run: async (context) => {
-    const summary = await runLabels(context.store, context.repoId, context.repoPath, { config: context.config.labels, progress: context.progress });
+    const summary = await runLabels(context.store, context.repoId, context.repoPath, { config: context.config.labels, progress: (label, done, total) => context.progress(label, done, total) });
     const model = await retrainIfDue(context.store, context.repoId);
     return { ...summary, model };
   },

@@ -26,7 +26,7 @@ const model = {
   logistic: { ...logistic, mean: logistic.mean.map(round), sd: logistic.sd.map(round), coef: logistic.coef.map(round), intercept: round(logistic.intercept) },
   calibrator,
 };
-const out = `${''}/**
+const out = `/**
  * The default risk model, for repositories with too little history of their own (fewer than 500
  * changes or 30 known defect-inducing ones). A logistic regression on thirteen Kamei features
  * (signed log, standardised; REXP left out because the datasets weight recency differently),

@@ -33,13 +33,13 @@ describe('flowgate model', () => {
     const run = flowgate(['model', 'eval', repo, '--db', db, '--json', '--gap-days', '0']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    const result = JSON.parse(run.stdout) as Record<string, any>;
+    const result = JSON.parse(run.stdout) as { rows: number; test: { rows: number }; model: Record<string, unknown> & { auc: number; lanes: { autoShare: number }[] }; baselines: { laOnly: { auc: number } } };
     expect(result.rows).toBe(400);
     expect(result.test.rows).toBeGreaterThan(50);
     // Large code changes are the ones fixed later: the model must rank far better than chance.
     expect(result.model.auc).toBeGreaterThan(0.8);
     expect(result.baselines.laOnly.auc).toBeGreaterThan(0.5);
-    expect(result.model.lanes.map((l: { autoShare: number }) => l.autoShare)).toEqual([0.3, 0.5, 0.7]);
+    expect(result.model.lanes.map((l) => l.autoShare)).toEqual([0.3, 0.5, 0.7]);
     for (const key of ['recallAt20Effort', 'effortAt20Recall', 'popt', 'brier', 'ece']) expect(typeof result.model[key]).toBe('number');
   });
 
@@ -55,7 +55,7 @@ describe('flowgate model', () => {
   it('trains and reports the default model while history is short', () => {
     const run = flowgate(['model', 'train', repo, '--db', db, '--json']);
     expect(run.status).toBe(0);
-    const result = JSON.parse(run.stdout) as Record<string, any>;
+    const result = JSON.parse(run.stdout) as { labels: { newFixes: number }; model: unknown };
     expect(result.labels.newFixes).toBe(0);
     expect(result.model).toMatchObject({ model: 'default', rows: 400 });
   });
