@@ -64,29 +64,48 @@ export function observationsFromEvents(events: readonly ReviewEvent[]): ReviewOb
   return events.map((e) => ({ time: e.done, change: { files: e.files, tier: e.tier }, minutes: (e.done - e.arrival) / 60 })).filter((o) => o.minutes > 0);
 }
 
+/** How many reviews each reviewer works on at once: a fixed number, or `measured` from history. */
+export type Parallelism = number | 'measured';
+
 /**
- * Service samples per reviewer: the time-in-review of requests that arrived while that reviewer had
- * nothing else open (their wait was zero, so the sojourn is the service time).
+ * Per reviewer: how many reviews they hold at once (the 90th percentile of their open reviews seen
+ * at each arrival, when `measured`) and service samples: the time to done of requests that arrived
+ * while they had a free slot (no wait, so the sojourn is the service time).
  */
-export function serviceSamples(events: readonly ReviewEvent[]): Map<string, number[]> {
-  const samples = new Map<string, number[]>();
+export function reviewerProfiles(events: readonly ReviewEvent[], parallel: Parallelism = 'measured'): Map<string, { parallel: number; samples: number[] }> {
+  const profiles = new Map<string, { parallel: number; samples: number[] }>();
   const byReviewer = new Map<string, ReviewEvent[]>();
   for (const e of events) byReviewer.set(e.reviewer, [...(byReviewer.get(e.reviewer) ?? []), e]);
   for (const [reviewer, list] of byReviewer) {
     const sorted = [...list].sort((a, b) => a.arrival - b.arrival);
-    let busyUntil = -Infinity;
-    const mine: number[] = [];
-    for (const e of sorted) {
-      if (e.arrival >= busyUntil) mine.push((e.done - e.arrival) / 60);
-      busyUntil = Math.max(busyUntil, e.done);
+    const openBefore = sorted.map((e, i) => sorted.slice(0, i).filter((o) => o.done > e.arrival).length);
+    const slots = parallel === 'measured' ? Math.max(1, Math.ceil(quantile(openBefore.map((n) => n + 1), 0.9))) : Math.max(1, Math.floor(parallel));
+    // With one slot the reviewer serves in order: a request waits until the previous one is done.
+    const samples: number[] = [];
+    if (slots === 1) {
+      let busyUntil = -Infinity;
+      for (const e of sorted) {
+        if (e.arrival >= busyUntil) samples.push((e.done - e.arrival) / 60);
+        busyUntil = Math.max(busyUntil, e.done);
+      }
+    } else {
+      for (const [i, e] of sorted.entries()) if ((openBefore[i] ?? 0) < slots) samples.push((e.done - e.arrival) / 60);
     }
-    samples.set(reviewer, mine);
+    profiles.set(reviewer, { parallel: slots, samples });
   }
-  return samples;
+  return profiles;
+}
+
+/** Service samples per reviewer when each reviews one request at a time (see reviewerProfiles). */
+export function serviceSamples(events: readonly ReviewEvent[]): Map<string, number[]> {
+  return new Map([...reviewerProfiles(events, 1)].map(([id, p]) => [id, p.samples]));
 }
 
 /** Measured queue parameters from review events in [from, to): arrival rates per tier and empirical service per tier and reviewer. */
-export function measureQueueParams(events: readonly ReviewEvent[], options: { from: number; to: number; seed?: number }): QueueParams & { arrivals: ArrivalStream[] } {
+export function measureQueueParams(
+  events: readonly ReviewEvent[],
+  options: { from: number; to: number; seed?: number; parallel?: Parallelism },
+): QueueParams & { arrivals: ArrivalStream[] } {
   const window = events.filter((e) => e.arrival >= options.from && e.arrival < options.to);
   if (window.length < 10) {
     throw new FlowgateError('INSUFFICIENT_DATA', `Only ${window.length} reviews in the measured window; at least 10 are needed. Widen --days or import review events.`);
@@ -94,14 +113,14 @@ export function measureQueueParams(events: readonly ReviewEvent[], options: { fr
   const hours = (options.to - options.from) / 3600;
   const tiers = new Map<ReviewTier, number>();
   for (const e of window) tiers.set(e.tier, (tiers.get(e.tier) ?? 0) + 1);
-  const samples = serviceSamples(window);
-  const pooled = [...samples.values()].flat();
-  const reviewers: SimReviewer[] = [...samples.entries()]
+  const profiles = reviewerProfiles(window, options.parallel ?? 'measured');
+  const pooled = [...profiles.values()].flatMap((p) => p.samples);
+  const reviewers: SimReviewer[] = [...profiles.entries()]
     .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-    .map(([id, own]) => ({ id, ...(own.length >= 5 ? { service: { kind: 'empirical' as const, minutes: own } } : {}) }));
+    .map(([id, p]) => ({ id, parallel: p.parallel, ...(p.samples.length >= 5 ? { service: { kind: 'empirical' as const, minutes: p.samples } } : {}) }));
   const service: QueueParams['service'] = {};
   for (const tier of tiers.keys()) {
-    const tierSamples = [...serviceSamples(window.filter((e) => e.tier === tier)).values()].flat();
+    const tierSamples = [...reviewerProfiles(window.filter((e) => e.tier === tier), options.parallel ?? 'measured').values()].flatMap((p) => p.samples);
     service[tier] = { kind: 'empirical', minutes: tierSamples.length >= 5 ? tierSamples : pooled };
   }
   return {
@@ -118,6 +137,8 @@ export interface QueueBacktest {
   train: { count: number; from: number; to: number };
   test: { count: number; from: number; to: number };
   replications: number;
+  /** Reviews each reviewer was modelled to hold at once. */
+  parallel: Record<string, number>;
   predicted: { meanMinutes: number; p50Minutes: number; p90Minutes: number };
   observed: { meanMinutes: number; p50Minutes: number; p90Minutes: number };
   /** The training window's own percentiles, used as the prediction: what the simulation must beat. */
@@ -129,7 +150,10 @@ export interface QueueBacktest {
  * (each to its actual reviewer) through the simulator, and compare the predicted time from request
  * to done with what was observed.
  */
-export function backtestQueue(events: readonly ReviewEvent[], options: { trainShare?: number; seed?: number; replications?: number } = {}): QueueBacktest {
+export function backtestQueue(
+  events: readonly ReviewEvent[],
+  options: { trainShare?: number; seed?: number; replications?: number; parallel?: Parallelism } = {},
+): QueueBacktest {
   const sorted = [...events].sort((a, b) => a.arrival - b.arrival);
   const cut = Math.floor(sorted.length * (options.trainShare ?? 0.5));
   const train = sorted.slice(0, cut);
@@ -137,13 +161,14 @@ export function backtestQueue(events: readonly ReviewEvent[], options: { trainSh
   if (train.length < 10 || test.length < 10) {
     throw new FlowgateError('INSUFFICIENT_DATA', `A backtest needs at least 10 reviews on each side of the split; history has ${train.length} and ${test.length}.`);
   }
-  const samples = serviceSamples(train);
-  const pooled = [...samples.values()].flat();
+  const profiles = reviewerProfiles(train, options.parallel ?? 'measured');
+  const pooled = [...profiles.values()].flatMap((p) => p.samples);
   const start = test[0]?.arrival ?? 0;
   const end = Math.max(...test.map((e) => e.done));
   const reviewers: SimReviewer[] = [...new Set(test.map((e) => e.reviewer))].sort().map((id) => {
-    const own = samples.get(id) ?? [];
-    return { id, service: { kind: 'empirical' as const, minutes: own.length >= 5 ? own : pooled } };
+    const own = profiles.get(id);
+    const samples = own?.samples ?? [];
+    return { id, parallel: own?.parallel ?? 1, service: { kind: 'empirical' as const, minutes: samples.length >= 5 ? samples : pooled } };
   });
   const replay: ReplayArrival[] = test.map((e) => ({ minute: (e.arrival - start) / 60, tier: e.tier, reviewer: e.reviewer }));
   const replications = options.replications ?? 20;
@@ -165,6 +190,7 @@ export function backtestQueue(events: readonly ReviewEvent[], options: { trainSh
     train: { count: train.length, from: train[0]?.arrival ?? 0, to: start },
     test: { count: test.length, from: start, to: end },
     replications,
+    parallel: Object.fromEntries(reviewers.map((r) => [r.id, r.parallel ?? 1])),
     predicted: summary(predicted),
     observed: summary(minutes(test)),
     naive: summary(minutes(train)),

@@ -77,7 +77,7 @@ describe('simulateQueue', () => {
     // With no limit every request is assigned at once to someone's personal queue; a limit of one pools them.
     expect(limited.wait.meanMinutes).toBeLessThan(unlimited.wait.meanMinutes);
     const series = simulationSeries(limited);
-    expect(series.map((s) => s.name)).toEqual(['waiting requests', 'busy reviewers']);
+    expect(series.map((s) => s.name)).toEqual(['waiting requests', 'reviews in progress']);
     expect(series[1]?.points.every(([, busy]) => busy >= 0 && busy <= 2)).toBe(true);
   });
 

@@ -19,6 +19,8 @@ export interface SimReviewer {
   speed?: number | undefined;
   /** This reviewer's own service times, overriding the tier's. */
   service?: ServiceTime | undefined;
+  /** Reviews this person works on at the same time (default 1: one after another). */
+  parallel?: number | undefined;
 }
 
 /** A Poisson arrival stream of one tier. */
@@ -85,7 +87,8 @@ export interface SimulationResult {
   reviewers: { id: string; utilisation: number; completed: number }[];
   /** Requests no reviewer could ever take (no one eligible for their tier). */
   unserved: number;
-  series: { minute: number; queueLength: number; busyReviewers: number }[];
+  /** Requests waiting, and reviews in progress (busy reviewers when each works on one at a time). */
+  series: { minute: number; queueLength: number; inProgress: number }[];
   /** Raw waits and sojourns of counted requests, minutes (for backtests and histograms). */
   waits: number[];
   sojourns: number[];
@@ -103,7 +106,9 @@ interface ReviewerState {
   spec: SimReviewer;
   open: number;
   limit: number;
-  busy: boolean;
+  /** Reviews in progress, at most `parallel`. */
+  active: number;
+  parallel: number;
   lastFree: number;
   personal: Request[];
   busyTime: number;
@@ -210,7 +215,8 @@ export function simulateQueue(params: QueueParams): SimulationResult {
     spec,
     open: 0,
     limit: spec.maxOpen ?? defaultLimit,
-    busy: false,
+    active: 0,
+    parallel: Math.max(1, Math.floor(spec.parallel ?? 1)),
     lastFree: 0,
     personal: [],
     busyTime: 0,
@@ -252,7 +258,7 @@ export function simulateQueue(params: QueueParams): SimulationResult {
   const start = (index: number, request: Request): void => {
     const r = reviewers[index];
     if (r === undefined) return;
-    r.busy = true;
+    r.active += 1;
     busyCount += 1;
     setWaiting(-1);
     const wait = now - request.arrival;
@@ -271,7 +277,7 @@ export function simulateQueue(params: QueueParams): SimulationResult {
     const r = reviewers[index];
     if (r === undefined) return;
     r.open += 1;
-    if (!r.busy) start(index, request);
+    if (r.active < r.parallel) start(index, request);
     else r.personal.push(request);
   };
   const pickReviewer = (tier: ReviewTier): number | null => {
@@ -279,7 +285,9 @@ export function simulateQueue(params: QueueParams): SimulationResult {
     for (const [i, r] of reviewers.entries()) {
       if (r.open >= r.limit || !serves(r, tier)) continue;
       const b = best === null ? undefined : reviewers[best];
-      if (b === undefined || r.open < b.open || (r.open === b.open && (r.busy ? 1 : 0) < (b.busy ? 1 : 0)) || (r.open === b.open && r.busy === b.busy && r.lastFree < b.lastFree)) best = i;
+      const rFull = r.active >= r.parallel ? 1 : 0;
+      const bFull = b === undefined ? 0 : b.active >= b.parallel ? 1 : 0;
+      if (b === undefined || r.open < b.open || (r.open === b.open && rFull < bFull) || (r.open === b.open && rFull === bFull && r.lastFree < b.lastFree)) best = i;
     }
     return best;
   };
@@ -334,7 +342,7 @@ export function simulateQueue(params: QueueParams): SimulationResult {
     now = event.time;
     const e = event.value;
     if (e.kind === 'sample') {
-      series.push({ minute: now, queueLength: waiting, busyReviewers: busyCount });
+      series.push({ minute: now, queueLength: waiting, inProgress: busyCount });
       continue;
     }
     if (e.kind === 'arrival') {
@@ -359,7 +367,7 @@ export function simulateQueue(params: QueueParams): SimulationResult {
     }
     const r = reviewers[e.reviewer];
     if (r === undefined) continue;
-    r.busy = false;
+    r.active -= 1;
     busyCount -= 1;
     r.open -= 1;
     r.lastFree = now;
@@ -385,7 +393,7 @@ export function simulateQueue(params: QueueParams): SimulationResult {
     sojourn: stats(sojourns),
     byTier,
     queue: { meanLength: waitingArea / window, maxLength: maxWaiting },
-    reviewers: reviewers.map((r) => ({ id: r.spec.id, utilisation: r.busyTime / window, completed: r.completed })),
+    reviewers: reviewers.map((r) => ({ id: r.spec.id, utilisation: r.busyTime / (window * r.parallel), completed: r.completed })),
     unserved,
     series,
     waits,
@@ -450,10 +458,10 @@ export interface ChartSeries {
   points: [number, number][];
 }
 
-/** The simulation's time series for charts (the report's queue chart): queue length and busy reviewers over time. */
+/** The simulation's time series for charts (the report's queue chart): queue length and reviews in progress over time. */
 export function simulationSeries(result: SimulationResult): ChartSeries[] {
   return [
     { name: 'waiting requests', unit: 'requests', points: result.series.map((p) => [p.minute, p.queueLength]) },
-    { name: 'busy reviewers', unit: 'reviewers', points: result.series.map((p) => [p.minute, p.busyReviewers]) },
+    { name: 'reviews in progress', unit: 'reviews', points: result.series.map((p) => [p.minute, p.inProgress]) },
   ];
 }
