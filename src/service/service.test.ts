@@ -77,6 +77,8 @@ describe.each(storeKinds)('flowgate serve on %s', (kind) => {
     expect(repo.merges).toEqual([{ number: 7, sha: payload.pull_request.head.sha }]);
     const decisions = await service.store.db.selectFrom('pr_decisions').selectAll().where('repo', '=', 'acme/docs').execute();
     expect(decisions).toMatchObject([{ tier: 'auto', conclusion: 'success', merged: 1 }]);
+    const audit = await service.store.db.selectFrom('audit_records').select(['kind', 'subject']).where('subject', 'like', 'acme/docs#7@%').execute();
+    expect(audit).toEqual([{ kind: 'gate.decision', subject: `acme/docs#7@${payload.pull_request.head.sha}` }]);
   });
 
   it('keeps one comment up to date across pushes and never merges a change that needs review', async () => {
@@ -96,18 +98,22 @@ describe.each(storeKinds)('flowgate serve on %s', (kind) => {
     expect(repo.comments).toHaveLength(1);
     expect(fake.count('POST', /acme\/code\/issues\/7\/comments$/)).toBe(1);
     expect(fake.count('PATCH', /acme\/code\/issues\/comments\/\d+$/)).toBeGreaterThanOrEqual(1);
-    expect(repo.comments[0]?.body).toContain(pushed.pull_request.head.sha.slice(0, 12));
+    expect(repo.comments[0]?.body).toContain(pushed.pull_request.head.sha.slice(0, 7));
+    expect(repo.comments[0]?.body).not.toContain(payload.pull_request.head.sha.slice(0, 7));
     expect(repo.checkRuns.filter((r) => r.name === 'flowgate').map((r) => r.head_sha)).toEqual([payload.pull_request.head.sha, pushed.pull_request.head.sha]);
     expect(repo.merges).toEqual([]);
   });
 
   it('does not auto-merge when a required check failed', async () => {
     const payload = setup('failing', [{ filename: 'README.md', additions: 1, deletions: 1 }]);
+    // The policy on the base commit requires CI in the auto lane; the head's CI failed.
+    fake.repo('acme/failing').policies.set(payload.pull_request.base.sha, 'tiers:\n  auto:\n    checks: ["ci / test"]\n');
     fake.addCheckRun('acme/failing', payload.pull_request.head.sha, 'ci / test', 'failure');
     await deliver(base, secret, 'pull_request', payload);
     await service.runner?.idle();
     const repo = fake.repo('acme/failing');
-    expect(repo.checkRuns.find((r) => r.name === 'flowgate')?.conclusion).toBe('failure');
+    expect(repo.checkRuns.find((r) => r.name === 'flowgate')?.conclusion).not.toBe('success');
+    expect(repo.checkRuns.find((r) => r.name === 'flowgate')?.output?.summary).toContain('ci / test');
     expect(repo.merges).toEqual([]);
   });
 

@@ -6,7 +6,8 @@ import type { EventIngestor } from '../outputs/server/api.ts';
 import { gitHubClients, gitHubConfigFromEnv, type GitHubClients, type GitHubConfig } from '../sources/github/client.ts';
 import { isPostgresUrl, resolveStoreUrl } from '../store/dialect.ts';
 import { openStore, type Store } from '../store/store.ts';
-import { defaultDecider, type Decider } from './decider.ts';
+import type { Decider } from './decider.ts';
+import { gateDecider } from './gate-decider.ts';
 import { graphileQueue, migrateGraphile, runGraphileQueue } from './graphile-queue.ts';
 import type { JobQueue, JobRunner } from './queue.ts';
 import { storeQueue, runStoreQueue } from './store-queue.ts';
@@ -61,7 +62,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         // Credentials are checked on first use, so that a server without them still takes webhooks and API calls.
         forRepo: (owner, repo, installationId) => (clients ??= gitHubClients(options.github ?? gitHubConfigFromEnv())).forRepo(owner, repo, installationId),
       };
-      const handlers = serviceHandlers({ db: store.db, github, decide: options.decide ?? defaultDecider, audit: options.audit ?? defaultAudit });
+      const handlers = serviceHandlers({ db: store.db, github, decide: options.decide ?? gateDecider, audit: options.audit ?? defaultAudit });
       runner = postgres ? await runGraphileQueue(url, store.db, handlers, { concurrency: workers }) : runStoreQueue(store.db, handlers, { concurrency: workers });
     }
     let port: number | null = null;

@@ -1,3 +1,4 @@
+import { appendAudit } from '../decisions/audit/log.ts';
 import { ingestRawEvents } from '../sources/events/ingest.ts';
 import { repositoryForEvents } from '../sources/events/repository.ts';
 import type { EventIngestor } from '../outputs/server/api.ts';
@@ -9,5 +10,7 @@ export const defaultIngest: EventIngestor = async (db, repoKey, events) => {
   return ingestRawEvents(db, repository.id, events, 'api');
 };
 
-/** Decisions go to the audit log once the audit module exports appendAudit (see the report). */
-export const defaultAudit: AuditSink | undefined = undefined;
+/** Every decision goes to the tamper-evident audit log, in the transaction that records it. */
+export const defaultAudit: AuditSink = async (db, entry) => {
+  await appendAudit(db, entry);
+};

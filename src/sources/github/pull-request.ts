@@ -29,13 +29,13 @@ function statusOf(error: unknown): number | undefined {
   return (error as { status?: number } | null)?.status;
 }
 
-/** Reads .flowgate.yml at `sha` (the base commit), null when the file is absent there. */
-export async function fetchPolicy(client: GitHubClient, owner: string, repo: string, sha: string): Promise<string | null> {
-  const key = `${owner}/${repo}@${sha}`;
+/** Reads a file at commit `sha` through the contents API, null when it is absent there; cached by commit. */
+export async function fetchFileAt(client: GitHubClient, owner: string, repo: string, path: string, sha: string): Promise<string | null> {
+  const key = `${owner}/${repo}@${sha}:${path}`;
   if (policyCache.has(key)) return policyCache.get(key) ?? null;
   let text: string | null;
   try {
-    const { data } = await client.rest.repos.getContent({ owner, repo, path: '.flowgate.yml', ref: sha });
+    const { data } = await client.rest.repos.getContent({ owner, repo, path, ref: sha });
     if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) text = null;
     else text = Buffer.from(data.content, (data.encoding as BufferEncoding | undefined) ?? 'base64').toString('utf8');
   } catch (error) {
@@ -47,16 +47,26 @@ export async function fetchPolicy(client: GitHubClient, owner: string, repo: str
   return text;
 }
 
+/** CODEOWNERS at `sha`, from the first of GitHub's locations that has one. */
+async function fetchCodeOwners(client: GitHubClient, owner: string, repo: string, sha: string): Promise<{ source: string; text: string } | null> {
+  for (const path of ['.github/CODEOWNERS', 'CODEOWNERS', 'docs/CODEOWNERS']) {
+    const text = await fetchFileAt(client, owner, repo, path, sha);
+    if (text !== null) return { source: `${path} at ${sha}`, text };
+  }
+  return null;
+}
+
 /** The pull request as GitHub has it now, with its files, commits, reviews, the head's checks and the base's policy. */
 export async function fetchPullRequestFacts(client: GitHubClient, ref: PullRef): Promise<{ facts: PullRequestFacts; state: string; merged: boolean; updatedAt: string }> {
   const { owner, repo, number } = ref;
   const { data: pr } = await client.rest.pulls.get({ owner, repo, pull_number: number });
-  const [files, commits, reviews, checks, policyText] = await Promise.all([
+  const [files, commits, reviews, checks, policyText, codeOwners] = await Promise.all([
     client.paginate(client.rest.pulls.listFiles, { owner, repo, pull_number: number, per_page: 100 }),
     client.paginate(client.rest.pulls.listCommits, { owner, repo, pull_number: number, per_page: 100 }),
     client.paginate(client.rest.pulls.listReviews, { owner, repo, pull_number: number, per_page: 100 }),
     client.paginate(client.rest.checks.listForRef, { owner, repo, ref: pr.head.sha, per_page: 100 }),
-    fetchPolicy(client, owner, repo, pr.base.sha),
+    fetchFileAt(client, owner, repo, '.flowgate.yml', pr.base.sha),
+    fetchCodeOwners(client, owner, repo, pr.base.sha),
   ]);
   const facts: PullRequestFacts = {
     repo: repoKey(ref),
@@ -86,6 +96,7 @@ export async function fetchPullRequestFacts(client: GitHubClient, ref: PullRef):
     reviews: reviews.map((r) => ({ login: r.user?.login ?? '', state: r.state, commitId: r.commit_id ?? null, submittedAt: r.submitted_at ?? null })),
     checks: checks.filter((c) => c.name !== checkRunName).map((c) => ({ name: c.name, status: c.status, conclusion: c.conclusion })),
     policyText,
+    codeOwners,
   };
   return { facts, state: pr.state, merged: pr.merged, updatedAt: pr.updated_at };
 }
