@@ -76,6 +76,8 @@ export interface RecordedRequest {
   path: string;
   query: string;
   status: number;
+  /** performance.now() when the response finished. */
+  at: number;
 }
 
 export interface FakeGitHub {
@@ -317,9 +319,12 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
 
   const server = createServer((req, res) => {
     const [path = '', query = ''] = (req.url ?? '').split('?');
-    const record: RecordedRequest = { method: req.method ?? 'GET', path, query, status: 0 };
+    const record: RecordedRequest = { method: req.method ?? 'GET', path, query, status: 0, at: 0 };
     requests.push(record);
-    res.on('finish', () => (record.status = res.statusCode));
+    res.on('finish', () => {
+      record.status = res.statusCode;
+      record.at = performance.now();
+    });
     handle(req, res, `http://${req.headers.host ?? 'localhost'}`).catch((error: unknown) => {
       if (error instanceof BadRequest) return fail(res, 422, `Invalid request: ${error.message}`);
       fail(res, 500, (error as Error).message);
