@@ -47,10 +47,10 @@ export function folderKnowledge(
     // Automation (dependency bots) owns nothing: its lines are not knowledge.
     if (change === undefined || change.provenance === 'automation') continue;
     const folder = folderOf(t.path, depth);
-    const acc = folders.get(folder) ?? { changes: new Set(), added: new Map(), revisions: new Map(), active: new Set() };
+    const acc: Acc = folders.get(folder) ?? { changes: new Set<number>(), added: new Map<string, number>(), revisions: new Map<string, Set<number>>(), active: new Set<string>() };
     acc.changes.add(t.changeId);
     acc.added.set(change.author, (acc.added.get(change.author) ?? 0) + t.added);
-    const revs = acc.revisions.get(change.author) ?? new Set();
+    const revs = acc.revisions.get(change.author) ?? new Set<number>();
     revs.add(t.changeId);
     acc.revisions.set(change.author, revs);
     if (change.commitTime >= options.activeSince) acc.active.add(change.author);

@@ -100,7 +100,7 @@ export async function loadFlowData(store: Store, repoId: number, options: LoadOp
     teams: repo.path !== null && existsSync(repo.path) ? loadTeams(repo.path, repo.branch) : [],
     defectInducing: labels ?? new Set(),
     labels: labels === null ? 'not-yet-computed' : 'available',
-    tiers: tiers ?? new Map(),
+    tiers: tiers ?? new Map<number, string>(),
     lanes: tiers === null ? 'not-yet-computed' : 'available',
     derived: { pullRequests: derivedPrs.length, deployments: derivedDeployments, incidents: derivedIncidents },
   };
@@ -321,7 +321,7 @@ async function loadReverts(db: Kysely<Database>, repoId: number, changes: readon
 /**
  * Deployments derived from release tags when no production deployment events exist: a tag on the
  * mainline deploys up to its own position; a tag on a release branch deploys up to where that branch
- * left the mainline (its merge base), which is all a release branch can carry from it.
+ * left the mainline (its fork point), which is all a release branch can carry from it.
  */
 async function deploymentsFromTags(
   repoPath: string,
@@ -332,22 +332,31 @@ async function deploymentsFromTags(
   const out = await git(repoPath, ['for-each-ref', '--format=%(refname:short)%00%(creatordate:unix)%00%(objectname)%00%(*objectname)', 'refs/tags'], {
     allowFailure: true,
   });
-  const tip = branch ?? 'HEAD';
-  const deployments: FlowDeployment[] = [];
+  const tags: { name: string; sha: string; at: number; position: number | null }[] = [];
   for (const line of out.split('\n')) {
     const [name, date, object, peeled] = line.split('\0');
     if (name === undefined || date === undefined || !releaseTag.test(name)) continue;
     const sha = peeled !== undefined && peeled !== '' ? peeled : (object ?? '');
     const at = Number(date);
-    if (sha === '' || !Number.isFinite(at)) continue;
-    let position = byPosition(sha);
-    if (position === null && at >= since) {
-      const base = (await git(repoPath, ['merge-base', sha, tip], { allowFailure: true })).trim();
-      position = byPosition(base);
-    }
-    deployments.push({ id: `tag:${name}`, environment: 'production', result: 'success', sha, at, position, derived: true });
+    if (sha === '' || !Number.isFinite(at) || at < since) continue;
+    tags.push({ name, sha, at, position: byPosition(sha) });
   }
-  return deployments;
+  const off = tags.filter((t) => t.position === null);
+  if (off.length > 0) {
+    // One walk for all release-branch tags: follow first parents until the mainline.
+    const walk = await git(repoPath, ['rev-list', '--first-parent', '--parents', ...new Set(off.map((t) => t.sha)), `^${branch ?? 'HEAD'}`], { allowFailure: true });
+    const firstParent = new Map<string, string>();
+    for (const line of walk.split('\n')) {
+      const [sha, parent] = line.split(' ');
+      if (sha !== undefined && parent !== undefined) firstParent.set(sha, parent);
+    }
+    for (const t of off) {
+      let sha = t.sha;
+      for (let steps = 0; steps < 1_000_000 && firstParent.has(sha); steps++) sha = firstParent.get(sha) ?? '';
+      t.position = byPosition(sha);
+    }
+  }
+  return tags.map((t) => ({ id: `tag:${t.name}`, environment: 'production', result: 'success', sha: t.sha, at: t.at, position: t.position, derived: true }));
 }
 
 async function loadFiles(db: Kysely<Database>, repoId: number, since: number): Promise<FlowFileTouch[]> {

@@ -1,6 +1,5 @@
 import { FlowgateError } from '../../core/errors.ts';
 import { computeMetrics, teamIndex, type FlowMetrics } from '../../analyses/metrics/compute.ts';
-import type { FlowData } from '../../analyses/metrics/data.ts';
 import type { Period } from '../../analyses/metrics/dora.ts';
 import { loadFlowData } from '../../analyses/metrics/load.ts';
 import { isoDay } from '../../analyses/metrics/stats.ts';
@@ -37,12 +36,10 @@ export function parsePeriod(text: string): Period {
 }
 
 /** The time of the latest change or event: reports end there rather than at the wall clock. */
-function latestActivity(data: FlowData): number {
-  let latest = 0;
-  for (const c of data.changes) latest = Math.max(latest, c.commitTime);
-  for (const d of data.deployments) latest = Math.max(latest, d.at);
-  for (const pr of data.pullRequests) latest = Math.max(latest, pr.mergedAt ?? pr.openedAt ?? 0);
-  return latest;
+async function latestActivity(store: Store, repoId: number): Promise<number> {
+  const change = await store.db.selectFrom('changes').select((eb) => eb.fn.max('commit_time').as('t')).where('repo_id', '=', repoId).executeTakeFirst();
+  const event = await store.db.selectFrom('events').select((eb) => eb.fn.max('occurred_at').as('t')).where('repo_id', '=', repoId).executeTakeFirst();
+  return Math.max(change?.t ?? 0, event?.t ?? 0);
 }
 
 function periodLabel(p: Period): string {
@@ -51,12 +48,13 @@ function periodLabel(p: Period): string {
 
 /** Loads a repository's data once and computes the report's views. */
 export async function buildReport(store: Store, repoId: number, options: ReportOptions = {}): Promise<Report> {
-  const earliestFrom = Math.min(options.period?.from ?? Infinity, ...(options.compare ?? []).map((p) => p.from));
-  // Files are only needed for the knowledge map (a year before each period's end); tags only near the periods.
-  const windowStart = Number.isFinite(earliestFrom) ? earliestFrom - 365 * day : undefined;
-  const data = await loadFlowData(store, repoId, windowStart === undefined ? {} : { filesSince: windowStart, tagsSince: windowStart });
-  const end = options.period?.to ?? latestActivity(data) + 1;
+  const end = options.period?.to ?? (await latestActivity(store, repoId)) + 1;
   const main: Period = { from: options.period?.from ?? end - 365 * day, to: end };
+  const earliest = Math.min(main.from, ...(options.compare ?? []).map((p) => p.from));
+  // Files feed only the knowledge map (a year before each period's end); older tags only serve as the
+  // baseline deployment, so a year before the earliest period is plenty and saves reading all history.
+  const windowStart = earliest - 365 * day;
+  const data = await loadFlowData(store, repoId, { filesSince: windowStart, tagsSince: windowStart });
   const now = options.now;
   const base = now === undefined ? {} : { now };
 

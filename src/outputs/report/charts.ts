@@ -74,8 +74,8 @@ export function trendsChart(m: FlowMetrics): string {
   return renderChart(
     {
       title: { text: 'Weekly medians (hours): lead time and stages', textStyle: { fontSize: 13 } },
-      legend: { top: 20, right: 10 },
-      grid: { left: 60, right: 20, top: 60, bottom: 30 },
+      legend: { bottom: 0 },
+      grid: { left: 60, right: 20, top: 40, bottom: 55 },
       xAxis: { type: 'category', data: weeks },
       yAxis: { type: 'log', name: 'hours', logBase: 10 },
       series: [
@@ -101,8 +101,8 @@ export function throughputChart(m: FlowMetrics): string {
   return renderChart(
     {
       title: { text: 'Weekly changes, deployments and review queue', textStyle: { fontSize: 13 } },
-      legend: { top: 20, right: 10 },
-      grid: { left: 50, right: 20, top: 60, bottom: 30 },
+      legend: { bottom: 0 },
+      grid: { left: 50, right: 20, top: 40, bottom: 55 },
       xAxis: { type: 'category', data: weeks },
       yAxis: { type: 'value' },
       series: [
@@ -124,8 +124,8 @@ export function provenanceMixChart(m: FlowMetrics): string {
   return renderChart(
     {
       title: { text: 'Provenance mix per week (changes)', textStyle: { fontSize: 13 } },
-      legend: { top: 20, right: 10 },
-      grid: { left: 50, right: 20, top: 60, bottom: 30 },
+      legend: { bottom: 0 },
+      grid: { left: 50, right: 20, top: 40, bottom: 55 },
       xAxis: { type: 'category', data: weeks },
       yAxis: { type: 'value' },
       series: provenanceClasses.map((c) => ({
@@ -189,8 +189,8 @@ export function laneChart(m: FlowMetrics): string {
   if (rows.length === 0) return renderChart(noData('Lane outcomes: not yet computed (no gate decisions)'));
   return renderChart({
     title: { text: `Changes and escapes (${m.lanes.outcome}) per lane`, textStyle: { fontSize: 13 } },
-    legend: { top: 20, right: 10 },
-    grid: { left: 60, right: 20, top: 60, bottom: 30 },
+    legend: { bottom: 0 },
+    grid: { left: 60, right: 20, top: 40, bottom: 55 },
     xAxis: { type: 'category', data: rows.map((r) => r.lane) },
     yAxis: { type: 'value' },
     series: [
