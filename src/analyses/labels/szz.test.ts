@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RepoBuilder } from '../../sources/git/__fixtures__/repo-builder.ts';
 import { mainline, szzInputFor } from './__fixtures__/szz-input.ts';
@@ -87,5 +88,22 @@ describe.each(methods)('SZZ by %s', (method) => {
     const fix = repo.write('src/f.java', 'class F {\n    int f() {return compute(2);}\n}\n').commit('fix f');
     expect(pairs(repo, await labelsBy(method, repo, [fix], {}, [fmt]))).toEqual([[a, fix]]);
     expect(await labelsBy(method, repo, [fix], { maxFixFiles: 0 }, [fmt])).toEqual([]);
+  });
+});
+
+describe('SZZ stream on a repository missing some blobs', () => {
+  it('leaves out the files whose blobs are absent and still labels the rest', async () => {
+    const repo = new RepoBuilder();
+    try {
+      const a = repo.write('src/calc.ts', 'export const rate = compute(1);\n').write('assets/big.txt', 'v1\n').commit('add');
+      repo.write('assets/big.txt', 'v2\n').commit('update asset');
+      const fix = repo.write('src/calc.ts', 'export const rate = compute(2);\n').commit('fix rate');
+      const blob = repo.git('rev-parse', `${a}:assets/big.txt`).trim();
+      rmSync(`${repo.dir}/.git/objects/${blob.slice(0, 2)}/${blob.slice(2)}`);
+      const labels = await traceByStream(repo.dir, 'HEAD', szzInputFor(repo.dir, [fix]));
+      expect(pairs(repo, labels)).toEqual([[a, fix]]);
+    } finally {
+      repo.dispose();
+    }
   });
 });
