@@ -6,8 +6,10 @@ import { featureVector } from '../risk/engineer.ts';
 import { deserializeModel, explainRisk, fitRiskModel, predictRisk, serializeModel, type Contribution, type RiskModel } from '../risk/learner.ts';
 import { logisticContributions, logisticMargin } from '../risk/logistic.ts';
 import type { FeatureRow } from '../risk/types.ts';
+import { computeFeatures, type ChangeFeatures, type FeatureChange } from '../features/compute.ts';
 import { defaultModel } from './default-model.ts';
-import { loadFeatures, loadLabels } from './store.ts';
+import { loadKnowledge } from './run.ts';
+import { loadFeatures, loadHistory, loadLabels } from './store.ts';
 
 /** A repository needs this much history before its own model replaces the default one. */
 export const minChangesForOwnModel = 500;
@@ -144,6 +146,26 @@ export async function scoreChange(store: Store, repoId: number, features: Record
   if (current.model === null) return { ...scoreWithDefault(features), source: 'default', modelId: null };
   const score = predictRisk(current.model, { features });
   return { ...score, source: current.source, modelId: current.modelId, contributions: explainRisk(current.model, { features }) };
+}
+
+/** A change not on the mainline yet (a pull request at the gate), as the feature pass reads it. */
+export type ProposedChange = Omit<FeatureChange, 'position'> & { isFix?: boolean; isRevert?: boolean };
+
+/**
+ * Features of a change that is not stored yet (a pull request), as if it landed after the stored
+ * mainline: one pass over the stored history (about a second per 10,000 changes), then the change.
+ */
+export async function featuresForChange(store: Store, repoId: number, change: ProposedChange): Promise<ChangeFeatures> {
+  const history = await loadHistory(store.db, repoId);
+  const knowledge = await loadKnowledge(store, repoId, history);
+  const position = history.changes.length === 0 ? 0 : (history.changes[history.changes.length - 1]?.position ?? 0) + 1;
+  const fixes = new Set(knowledge.fixes);
+  const reverts = new Set(knowledge.reverts);
+  if (change.isFix === true || change.isRevert === true) fixes.add(position);
+  if (change.isRevert === true) reverts.add(position);
+  const all = [...history.changes, { ...change, position }];
+  const features = computeFeatures(all, { ...knowledge, fixes, reverts }, (p) => p === position);
+  return features.get(position) ?? {};
 }
 
 /** Stored features of one change, for the gate and reports; NOT_FOUND when it has none yet. */

@@ -1,6 +1,6 @@
 import { git } from '../../sources/git/git.ts';
 import type { Store } from '../../store/store.ts';
-import { computeFeatures, featuresVersion } from '../features/compute.ts';
+import { computeFeatures, featuresVersion, type FeatureKnowledge } from '../features/compute.ts';
 import type { LabelsConfig } from './config.ts';
 import { createChangeIndex, createFixDetector, type Fix } from './fixes.ts';
 import {
@@ -153,11 +153,8 @@ async function readIgnoreRevs(repoPath: string, tip: string, file: string): Prom
     .map((l) => l.toLowerCase());
 }
 
-/** Computes features in one pass and writes those missing at the current version; returns how many were written. */
-async function writeFeatures(store: Store, repoId: number, history: History): Promise<number> {
-  const have = await featureIdsAt(store.db, repoId, featuresVersion);
-  const missing = new Set(history.changes.filter((c) => !have.has(c.id)).map((c) => c.position));
-  if (missing.size === 0) return 0;
+/** What was known of fixes and defects, by change position, for the feature pass. */
+export async function loadKnowledge(store: Store, repoId: number, history: History): Promise<FeatureKnowledge> {
   const fixes = await loadFixes(store.db, repoId);
   const labels = await loadLabels(store.db, repoId);
   const positionById = new Map(history.changes.map((c) => [c.id, c.position]));
@@ -169,7 +166,7 @@ async function writeFeatures(store: Store, repoId: number, history: History): Pr
     fixPositions.add(p);
     if (kind === 'revert') revertPositions.add(p);
   }
-  const knowledge = {
+  return {
     fixes: fixPositions,
     reverts: revertPositions,
     labels: labels.flatMap((l) => {
@@ -177,6 +174,14 @@ async function writeFeatures(store: Store, repoId: number, history: History): Pr
       return p === undefined ? [] : [{ inducing: p, knownAt: l.knownAt }];
     }),
   };
+}
+
+/** Computes features in one pass and writes those missing at the current version; returns how many were written. */
+async function writeFeatures(store: Store, repoId: number, history: History): Promise<number> {
+  const have = await featureIdsAt(store.db, repoId, featuresVersion);
+  const missing = new Set(history.changes.filter((c) => !have.has(c.id)).map((c) => c.position));
+  if (missing.size === 0) return 0;
+  const knowledge = await loadKnowledge(store, repoId, history);
   const features = computeFeatures(history.changes, knowledge, (p) => missing.has(p));
   const rows = history.changes.flatMap((c) => {
     const f = features.get(c.position);

@@ -4,7 +4,7 @@ import { RepoBuilder } from '../../sources/git/__fixtures__/repo-builder.ts';
 import { openTestStore, storeKinds, type TestStore } from '../../store/__fixtures__/test-stores.ts';
 import { runAnalysis } from '../run.ts';
 import { LabelsConfig } from './config.ts';
-import { changeFeatures, currentModel, scoreChange, trainRepositoryModel } from './model.ts';
+import { changeFeatures, currentModel, featuresForChange, scoreChange, trainRepositoryModel } from './model.ts';
 import { runLabels } from './run.ts';
 import { labelsStep } from './step.ts';
 
@@ -118,5 +118,26 @@ describe.each(storeKinds)('labels step on %s', (kind) => {
     expect(large.source).toBe('default');
     expect(large.contributions[0]).toMatchObject({ feature: expect.any(String) as unknown });
     expect(large.contributions.find((c) => c.feature === 'la')!.contribution).toBeGreaterThan(0);
+  });
+
+  it('computes the features of a proposed change as if it landed after the stored history', async () => {
+    store = await openTestStore(kind);
+    const { mined } = await runAnalysis(store, built.repo.dir, { mineOnly: true });
+    await runLabels(store, mined.repoId, built.repo.dir, { config: LabelsConfig.parse({}) });
+    const bobId = (await store.db.selectFrom('identities').select('id').where('email', '=', 'bob@example.com').executeTakeFirstOrThrow()).id;
+    const features = await featuresForChange(store, mined.repoId, {
+      time: 1_800_000_000,
+      authorId: bobId,
+      kind: 'squash',
+      provenance: 'agent',
+      commits: 1,
+      title: 'Add subtraction',
+      files: [{ path: 'src/calc.ts', oldPath: null, status: 'M', added: 3, deleted: 0 }],
+    });
+    // calc.ts has 4 lines, was touched by three changes (one of them defect-inducing, two fixes), and Bob made three changes.
+    expect(features).toMatchObject({ la: 3, lt: 4, nuc: 3, prior_bugs: 1, prior_fixes: 2, exp: 3, fix: 0, prov_agent: 1, msg_feature: 1 });
+    const risk = await scoreChange(store, mined.repoId, features);
+    expect(risk.probability).toBeGreaterThan(0);
+    expect(risk.probability).toBeLessThan(1);
   });
 });
