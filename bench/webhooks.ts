@@ -52,7 +52,7 @@ function spawnWorker(dbUrl: string, fake: FakeGitHub): Promise<ChildProcess> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('worker running')) resolve(child);
     });
     child.once('exit', (code) => reject(new Error(`worker exited with ${String(code)}`)));

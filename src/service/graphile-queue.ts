@@ -9,7 +9,8 @@ import type { JobOptions, JobQueue, JobRunner, TaskHandlers } from './queue.ts';
 
 /** graphile-worker's own messages go through flowgate's logger. */
 const logFactory: LogFunctionFactory = (scope) => (level, message, meta) => {
-  const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
+  const name: string = level;
+  const method = name === 'error' ? 'error' : name === 'warning' ? 'warn' : 'debug';
   log[method]({ scope, ...meta }, message);
 };
 const workerLogger = new Logger(logFactory);

@@ -22,7 +22,7 @@ describe.each(storeKinds)('flowgate serve on %s', (kind) => {
     if (kind === 'postgres') {
       const database = await createTestDatabase();
       url = database.url;
-      cleanup = database.drop;
+      cleanup = () => database.drop();
     } else {
       const dir = mkdtempSync(join(tmpdir(), 'flowgate-serve-'));
       url = join(dir, 'flowgate.db');
@@ -113,7 +113,7 @@ describe.each(storeKinds)('flowgate serve on %s', (kind) => {
     await service.runner?.idle();
     const repo = fake.repo('acme/failing');
     expect(repo.checkRuns.find((r) => r.name === 'flowgate')?.conclusion).not.toBe('success');
-    expect(repo.checkRuns.find((r) => r.name === 'flowgate')?.output?.summary).toContain('ci / test');
+    expect(repo.checkRuns.find((r) => r.name === 'flowgate')?.output.summary).toContain('ci / test');
     expect(repo.merges).toEqual([]);
   });
 

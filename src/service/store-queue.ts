@@ -126,7 +126,7 @@ export function runStoreQueue(db: Kysely<Database>, handlers: TaskHandlers, opti
       } catch (error) {
         log.error({ err: error }, 'job queue poll failed');
       }
-      if (worked || stopped) continue;
+      if (worked) continue;
       await new Promise<void>((resolve) => {
         const done = (): void => {
           clearTimeout(timer);
@@ -157,7 +157,7 @@ export function runStoreQueue(db: Kysely<Database>, handlers: TaskHandlers, opti
           .select((eb) => eb.fn.countAll<number>().as('n'))
           .whereRef('attempts', '<', 'max_attempts')
           .executeTakeFirstOrThrow();
-        if (Number(pending.n) === 0 && active === 0) return;
+        if (pending.n === 0 && active === 0) return;
         if (Date.now() > until) throw new FlowgateError('INTERNAL', `Jobs still pending after ${timeoutMs} ms.`);
         await new Promise((r) => setTimeout(r, 20));
       }

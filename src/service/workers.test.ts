@@ -23,7 +23,7 @@ async function spawnWorker(dbUrl: string, fake: FakeGitHub, concurrency = 2): Pr
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('worker running')) resolve();
     });
     child.once('exit', (code) => reject(new Error(`worker exited with ${String(code)} before it ran`)));
@@ -59,7 +59,7 @@ describe('flowgate worker processes on PostgreSQL', () => {
     fake = await startFakeGitHub();
     const database = await createTestDatabase();
     dbUrl = database.url;
-    drop = database.drop;
+    drop = () => database.drop();
     server = await startService({ db: dbUrl, port: 0, webhookSecret: secret, workers: 0 });
     base = `http://127.0.0.1:${server.port ?? 0}`;
   });
@@ -155,7 +155,7 @@ describe('flowgate worker processes on PostgreSQL', () => {
           .where('repo', '=', 'acme/many')
           .where('processed_at', 'is not', null)
           .executeTakeFirstOrThrow();
-        return Number(row.n) === total;
+        return row.n === total;
       },
       240_000,
     );
@@ -170,6 +170,6 @@ describe('flowgate worker processes on PostgreSQL', () => {
     expect(new Set(repo.comments.map((c) => c.issue_number)).size).toBe(pulls);
     expect(repo.checkRuns.filter((r) => r.name === 'flowgate')).toHaveLength(pulls);
     const decisions = await server.store.db.selectFrom('pr_decisions').select((eb) => eb.fn.countAll<number>().as('n')).where('repo', '=', 'acme/many').executeTakeFirstOrThrow();
-    expect(Number(decisions.n)).toBe(pulls);
+    expect(decisions.n).toBe(pulls);
   }, 300_000);
 });

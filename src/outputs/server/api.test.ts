@@ -24,7 +24,12 @@ describe.each(storeKinds)('the API on %s', (kind) => {
   afterAll(() => store.dispose());
 
   const call = (path: string, secret: string | undefined, init: RequestInit = {}): Promise<Response> =>
-    Promise.resolve(app.request(path, { ...init, headers: { ...(secret === undefined ? {} : { authorization: `Bearer ${secret}` }), ...(init.headers ?? {}) } }));
+    Promise.resolve(
+      app.request(path, {
+        ...init,
+        headers: new Headers([...new Headers(init.headers).entries(), ...(secret === undefined ? [] : [['authorization', `Bearer ${secret}`] as [string, string]])]),
+      }),
+    );
 
   it('stores only the SHA-256 of token secrets', async () => {
     const rows = await store.db.selectFrom('api_tokens').select(['token_hash', 'prefix']).execute();

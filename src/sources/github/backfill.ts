@@ -33,11 +33,11 @@ interface Page<T> {
   notModified: boolean;
 }
 
-async function getPage<T>(client: GitHubClient, url: string, etag: string | null): Promise<Page<T>> {
+async function getPage(client: GitHubClient, url: string, etag: string | null): Promise<Page<unknown>> {
   try {
     const response = await client.request({ method: 'GET', url, headers: etag === null ? {} : { 'if-none-match': etag } });
-    const data = response.data as T[] | { [key: string]: unknown };
-    const items = Array.isArray(data) ? data : [];
+    const data: unknown = response.data;
+    const items: unknown[] = Array.isArray(data) ? data : [];
     return { items, next: nextLink(response.headers.link), etag: response.headers.etag ?? null, notModified: false };
   } catch (error) {
     if ((error as { status?: number }).status === 304) return { items: [], next: null, etag, notModified: true };
@@ -164,13 +164,13 @@ export async function backfillRepository(
     result.counts[key] = (result.counts[key] ?? 0) + n;
   };
 
-  const walk = async <T>(resource: BackfillResource, firstUrl: string, toEvents: (items: T[]) => Promise<FlowEvent[]>): Promise<void> => {
+  const walk = async (resource: BackfillResource, firstUrl: string, toEvents: (items: unknown[]) => Promise<FlowEvent[]>): Promise<void> => {
     const cursor = await db.selectFrom('backfill_cursors').selectAll().where('repo', '=', repoKey).where('resource', '=', resource).executeTakeFirst();
     let url = cursor !== undefined && cursor.done === 0 && cursor.next_url !== null ? cursor.next_url : firstUrl;
     let firstEtag: string | null = cursor?.etag ?? null;
     const conditional = cursor?.done === 1;
     for (let first = url === firstUrl; ; first = false) {
-      const page = await getPage<T>(client, url, first && conditional ? firstEtag : null);
+      const page = await getPage(client, url, first && conditional ? firstEtag : null);
       if (page.notModified) {
         result.unchanged.push(resource);
         return;
@@ -195,13 +195,13 @@ export async function backfillRepository(
     }
   };
 
-  await walk<RestPull>('pulls', `${base}/pulls?state=all&sort=created&direction=asc&per_page=100`, async (pulls) => {
+  await walk('pulls', `${base}/pulls?state=all&sort=created&direction=asc&per_page=100`, async (items) => {
     const events: FlowEvent[] = [];
-    for (const pr of pulls) {
+    for (const pr of items as RestPull[]) {
       events.push(...pullEvents(pr));
-      const reviews = (await client.paginate(`GET ${base}/pulls/{pull_number}/reviews`, { pull_number: pr.number, per_page: 100 })) as RestReview[];
+      const reviews: unknown[] = await client.paginate(`GET ${base}/pulls/{pull_number}/reviews`, { pull_number: pr.number, per_page: 100 });
       count('reviews', reviews.length);
-      events.push(...reviewEvents(pr.number, reviews));
+      events.push(...reviewEvents(pr.number, reviews as RestReview[]));
       const runs = (await client.paginate(`GET ${base}/commits/{ref}/check-runs`, { ref: pr.head.sha, per_page: 100 })) as unknown as RestCheckRun[];
       count('checks', runs.length);
       events.push(...checkEvents(pr.head.ref, runs));
@@ -209,9 +209,9 @@ export async function backfillRepository(
     return events;
   });
 
-  await walk<RestDeployment>('deployments', `${base}/deployments?per_page=100`, async (deployments) => {
+  await walk('deployments', `${base}/deployments?per_page=100`, async (items) => {
     const events: FlowEvent[] = [];
-    for (const d of deployments) {
+    for (const d of items as RestDeployment[]) {
       const { data: statuses } = (await client.request(`GET ${base}/deployments/{deployment_id}/statuses`, { deployment_id: d.id, per_page: 100 })) as {
         data: RestDeploymentStatus[];
       };

@@ -65,7 +65,7 @@ export function gitHubClients(config: GitHubConfig): GitHubClients {
         let client = clients.get(id);
         if (client === undefined) {
           // Each installation's Octokit caches its token and renews it before it expires.
-          client = app.getInstallationOctokit(id) as Promise<GitHubClient>;
+          client = app.getInstallationOctokit(id);
           clients.set(id, client);
         }
         return { client: await client, installationId: id };

@@ -173,7 +173,6 @@ async function upsertComment(db: Kysely<Database>, client: GitHubClient, ref: Pu
     } catch (error) {
       // Someone deleted our comment: find or post another below.
       if (statusOf(error) !== 404) throw error;
-      id = undefined;
     }
   }
   const comments = await client.paginate(client.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 });

@@ -39,15 +39,16 @@ function queueNameOf(payload: Record<string, unknown>): string | undefined {
  * delivery is never lost; a delivery id already stored is not queued again. True when new.
  */
 export async function acceptDelivery(db: Kysely<Database>, queue: JobQueue, delivery: IncomingDelivery): Promise<boolean> {
-  let payload: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    payload = JSON.parse(delivery.body) as Record<string, unknown>;
+    parsed = JSON.parse(delivery.body);
   } catch (error) {
     throw new FlowgateError('EVENT_INVALID', `Webhook delivery ${delivery.id} is not JSON. Send the payload as application/json.`, { cause: error });
   }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new FlowgateError('EVENT_INVALID', `Webhook delivery ${delivery.id} is not a JSON object.`);
   }
+  const payload = parsed as Record<string, unknown>;
   const repo = (payload['repository'] as { full_name?: string } | undefined)?.full_name ?? null;
   const action = typeof payload['action'] === 'string' ? payload['action'] : null;
   const queueName = queueNameOf(payload);

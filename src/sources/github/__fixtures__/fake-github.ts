@@ -26,7 +26,8 @@ type IssueComment = components['schemas']['issue-comment'];
 export function webhookExamples<E extends keyof WebhookEventMap>(event: E): WebhookEventMap[E][] {
   const require = createRequire(import.meta.url);
   const all = require('@octokit/webhooks-examples') as { name: string; examples: unknown[] }[];
-  return (all.find((d) => d.name === event)?.examples ?? []) as WebhookEventMap[E][];
+  const examples: unknown = all.find((d) => d.name === event)?.examples ?? [];
+  return examples as WebhookEventMap[E][];
 }
 
 /** An App key pair: the private key for flowgate, the public one for the fake to verify JWTs. */
@@ -261,14 +262,14 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     let status = 200;
     let response: unknown;
     if (rest === '/check-runs' && method === 'POST') {
-      assertCheckRunBody(body as unknown as CheckRunCreate, true);
+      assertCheckRunBody(body, true);
       const b = body as unknown as CheckRunCreate;
       const run = { id: nextId(), name: b.name, head_sha: b.head_sha, status: b.status ?? 'queued', conclusion: b.conclusion ?? null, output: b.output, external_id: b.external_id ?? null } as unknown as CheckRun;
       repo.checkRuns.push(run);
       status = 201;
       response = run;
     } else if ((m = /^\/check-runs\/(\d+)$/.exec(rest)) && method === 'PATCH') {
-      assertCheckRunBody(body as CheckRunUpdate, false);
+      assertCheckRunBody(body, false);
       const run = repo.checkRuns.find((r) => r.id === Number(m?.[1]));
       if (run === undefined) return fail(res, 404, 'Not Found');
       Object.assign(run, body);
@@ -352,7 +353,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     addPull: (fullName, pr, extra = {}) => {
       const repo = fake.repo(fullName);
       const files = (extra.files ?? [{ filename: 'README.md', additions: 2, deletions: 1 }]).map(
-        (f) => ({ sha: pr.head.sha, filename: f.filename, status: 'modified', additions: f.additions, deletions: f.deletions, changes: f.additions + f.deletions, blob_url: '', raw_url: '', contents_url: '' }) as PullFile,
+        (f) => ({ sha: pr.head.sha, filename: f.filename, status: 'modified', additions: f.additions, deletions: f.deletions, changes: f.additions + f.deletions, blob_url: '', raw_url: '', contents_url: '' }) as unknown as PullFile,
       );
       const commits = [
         {
@@ -363,7 +364,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         } as unknown as PullCommit,
       ];
       const reviews = (extra.reviews ?? []).map((r) => ({ id: nextId(), user: { login: r.login }, state: r.state, commit_id: pr.head.sha, submitted_at: pr.updated_at }) as unknown as Review);
-      const pull: FakePull = { pr: { ...structuredClone(pr), id: nextId(), merged: false, merge_commit_sha: null, state: 'open' } as FakePull['pr'], files, commits, reviews };
+      const pull: FakePull = { pr: { ...structuredClone(pr), id: nextId(), merged: false, merge_commit_sha: null, state: 'open' }, files, commits, reviews };
       repo.pulls.set(pr.number, pull);
       return pull;
     },
