@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { LabelsConfig } from '../analyses/labels/config.ts';
@@ -6,6 +5,7 @@ import { ProvenanceConfig } from '../analyses/provenance/config.ts';
 import { RoutingConfig } from '../analyses/routing/config.ts';
 import { IdentitiesConfig } from '../changes/identities-config.ts';
 import { PolicySections } from '../decisions/policy/schema.ts';
+import { readFileAt } from '../sources/git/git.ts';
 import { FlowgateError } from './errors.ts';
 
 /** The name of the config and policy file at a repository's root. */
@@ -53,16 +53,8 @@ export function defaultConfig(): FlowgateConfig {
  * rules that judge it); the default config when the file does not exist there.
  */
 export function readConfigAt(repoPath: string, rev: string): FlowgateConfig {
-  let text: string;
-  try {
-    text = execFileSync('git', ['show', `${rev}:${configFileName}`], {
-      cwd: repoPath,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch {
-    return defaultConfig();
-  }
+  const text = readFileAt(repoPath, rev, configFileName);
+  if (text === null) return defaultConfig();
   return parseConfig(text, `${configFileName} at ${rev}`);
 }
 

@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { FlowgateError } from '../../core/errors.ts';
+import { streamGitLines } from '../../sources/git/git.ts';
 import { decodePath } from '../../sources/git/decode.ts';
 
 /** One hunk of a zero-context diff: old lines [oldStart, oldStart+oldCount) became the added lines. */
@@ -31,7 +30,6 @@ export interface CommitDiff {
 /** Options every diff we parse is produced with: zero context, fixed prefixes, renames, no colours or drivers. */
 export const diffArgs = ['-U0', '--no-color', '--no-ext-diff', '--no-textconv', '--src-prefix=a/', '--dst-prefix=b/', '-M', '--ignore-submodules'];
 
-const gitEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', GIT_NO_LAZY_FETCH: '1', LC_ALL: 'C' };
 
 /** Reverses git's C-style quoting of a path (`"a/\303\251"`) and strips the a/ or b/ prefix; bytes are latin1 chars. */
 export function unquotePath(text: string): string | null {
@@ -169,33 +167,7 @@ function splitHeader(header: string): [string | null, string | null] | null {
 /** Runs git and feeds its output to a diff parser, line by line; resolves when git exits 0. */
 export async function streamDiffs(repoPath: string, args: string[], onCommit: (commit: CommitDiff) => void, defaultSha = ''): Promise<void> {
   const parser = createDiffParser(onCommit, defaultSha);
-  const child = spawn('git', args, { cwd: repoPath, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    if (stderr.length < 16_384) stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  let pending = '';
-  // latin1 keeps every byte as one char: fast, lossless, and paths are decoded from it afterwards.
-  child.stdout.setEncoding('latin1');
-  for await (const chunk of child.stdout as AsyncIterable<string>) {
-    const lines = (pending + chunk).split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) parser.line(line);
-  }
-  if (pending !== '') parser.line(pending);
+  // The shared runner maps git's failures (missing objects included) to FlowgateErrors by cause.
+  for await (const line of streamGitLines(repoPath, args)) parser.line(line);
   parser.end();
-  const code = await exited;
-  if (code !== 0 && /unable to read|missing blob|bad object|could not read/i.test(stderr)) {
-    throw new FlowgateError('GIT_OBJECT_MISSING', `git ${args[0] ?? ''} in ${repoPath} hit a missing object: ${stderr.trim().split('\n')[0] ?? ''}`, { details: { args } });
-  }
-  if (code !== 0) {
-    throw new FlowgateError('GIT_FAILED', `git ${args.slice(0, 2).join(' ')} failed in ${repoPath}: ${stderr.trim().split('\n')[0] ?? ''}`, {
-      details: { args },
-    });
-  }
 }

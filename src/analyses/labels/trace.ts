@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +58,7 @@ export async function missingBlobPaths(repoPath: string, tip: string): Promise<s
     }
   }
   const missing = new Set<string>();
-  const check = await gitWithInput(repoPath, ['cat-file', '--batch-check'], [...pathsByBlob.keys()].join('\n') + '\n');
+  const check = await git(repoPath, ['cat-file', '--batch-check'], { input: [...pathsByBlob.keys()].join('\n') + '\n', allowFailure: true });
   for (const line of check.split('\n')) {
     const m = /^([0-9a-f]{40,64}) missing$/.exec(line);
     if (m !== null) for (const p of pathsByBlob.get(m[1] ?? '') ?? []) missing.add(p);
@@ -110,19 +109,6 @@ export async function traceByBlame(
     rmSync(dir, { recursive: true, force: true });
   }
   return labels;
-}
-
-/** Runs git with text on its standard input. */
-async function gitWithInput(repoPath: string, args: string[], input: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: repoPath, stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, GIT_NO_LAZY_FETCH: '1' } });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => (out += chunk));
-    child.on('error', reject);
-    child.on('close', () => resolve(out));
-    child.stdin.end(input);
-  });
 }
 
 /** One change's diff against its first parent. */

@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { readFileAt } from './git.ts';
+import { readFileAt } from '../../sources/git/git.ts';
 
 /** One CODEOWNERS rule: a pattern, its owners (`@user`, `@org/team` or e-mails) and its line. */
 export interface CodeOwnersRule {

@@ -1,49 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { FlowgateError } from '../../core/errors.ts';
+import { gitSync as runGit, readFileAt } from '../../sources/git/git.ts';
 
 // The git miner (src/sources/git) owns history mining; routing needs only a few bounded reads at
 // the base revision (a diff, blame of the change's own files, files at base), kept here.
-
-/** Runs git in `repoPath` and returns standard output; a failure becomes GIT_FAILED naming the command. */
-export function runGit(repoPath: string, args: string[], input?: string): string {
-  try {
-    return execFileSync('git', args, {
-      cwd: repoPath,
-      encoding: 'utf8',
-      maxBuffer: 512 * 1024 * 1024,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' },
-      ...(input === undefined ? {} : { input }),
-    });
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim() ?? '';
-    throw new FlowgateError('GIT_FAILED', `git ${args.slice(0, 3).join(' ')} failed in ${repoPath}: ${stderr || String(error)}. Check that it is a git repository with that history.`, {
-      cause: error,
-      details: { repoPath, args },
-    });
-  }
-}
-
-/** Resolves a revision to a commit sha, or throws REVISION_NOT_FOUND naming it. */
-export function resolveCommit(repoPath: string, rev: string): string {
-  try {
-    return runGit(repoPath, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]).trim();
-  } catch (error) {
-    throw new FlowgateError('REVISION_NOT_FOUND', `Revision "${rev}" does not resolve to a commit in ${repoPath}. Fetch it or pass another --base/--head.`, {
-      cause: error,
-      details: { repoPath, rev },
-    });
-  }
-}
-
-/** A file's text at a revision, or null when it does not exist there. */
-export function readFileAt(repoPath: string, rev: string, path: string): string | null {
-  try {
-    return execFileSync('git', ['show', `${rev}:${path}`], { cwd: repoPath, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
-  } catch {
-    return null;
-  }
-}
 
 /** One file a change touches, with its line counts (null for binary files). */
 export interface ChangedPath {
@@ -94,7 +52,7 @@ export function blameIgnoreRevs(repoPath: string, rev: string): string[] {
 /** The subset of `revs` that name commits present in the repository, as full shas. */
 export function existingCommits(repoPath: string, revs: string[]): string[] {
   if (revs.length === 0) return [];
-  const out = runGit(repoPath, ['cat-file', '--batch-check=%(objectname) %(objecttype)'], revs.map((r) => `${r}^{commit}`).join('\n') + '\n');
+  const out = runGit(repoPath, ['cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: revs.map((r) => `${r}^{commit}`).join('\n') + '\n' });
   return out
     .split('\n')
     .map((line) => line.split(' '))
@@ -118,7 +76,7 @@ export function blameFile(repoPath: string, rev: string, path: string, ignoreRev
   args.push(rev, '--', path);
   let out: string;
   try {
-    out = execFileSync('git', args, { cwd: repoPath, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 512 * 1024 * 1024 });
+    out = runGit(repoPath, args);
   } catch {
     return null;
   }
@@ -154,12 +112,7 @@ export function blameFile(repoPath: string, rev: string, path: string, ignoreRev
 export function isFormattingOnly(repoPath: string, sha: string): boolean {
   let out: string;
   try {
-    out = execFileSync('git', ['diff', '-w', '--ignore-blank-lines', '-U0', '--no-color', '--no-ext-diff', `${sha}^`, sha], {
-      cwd: repoPath,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      maxBuffer: 512 * 1024 * 1024,
-    });
+    out = runGit(repoPath, ['diff', '-w', '--ignore-blank-lines', '-U0', '--no-color', '--no-ext-diff', `${sha}^`, sha]);
   } catch {
     return false; // a root commit, or a sha the clone lacks: not provably formatting
   }

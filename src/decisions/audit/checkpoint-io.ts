@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -6,6 +5,7 @@ import { z } from 'zod';
 import { FlowgateError } from '../../core/errors.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { keyId, publicKeyFromRaw, rawPublicKey } from './keys.ts';
+import { git as runGit } from '../../sources/git/git.ts';
 
 /**
  * Signed checkpoints: what they say, how they are signed, and where they are kept outside the
@@ -217,22 +217,7 @@ async function resolveRef(repo: string, ref: string): Promise<string | null> {
   }
 }
 
-function git(cwd: string, args: string[], input?: string, env: Record<string, string> = {}): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('git', args, { cwd, env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', (error) => reject(new FlowgateError('GIT_FAILED', `Cannot run git: ${error.message}. Install git.`, { cause: error })));
-    child.on('close', (code) => {
-      if (code === 0) return resolvePromise(Buffer.concat(out).toString('utf8').trim());
-      const stderr = Buffer.concat(err).toString('utf8').trim();
-      reject(new FlowgateError('GIT_FAILED', `git ${args[0] ?? ''} failed in ${cwd}: ${stderr || `exit ${String(code)}`}`, { details: { args } }));
-    });
-    if (input === undefined) return;
-    // A git that exits before reading all its input reports the reason itself; the broken pipe adds nothing.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(input);
-  });
+/** The shared git runner, output trimmed (shas and ref names). */
+async function git(cwd: string, args: string[], input?: string, env: Record<string, string> = {}): Promise<string> {
+  return (await runGit(cwd, args, { env, ...(input === undefined ? {} : { input }) })).trim();
 }

@@ -1,40 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import type { BroughtCommit, GitNote } from '../../changes/change.ts';
 import { FlowgateError } from '../../core/errors.ts';
+import { assertRepository, gitSync as git, resolveCommit } from '../../sources/git/git.ts';
 import { builtinSignatures, detectProvenance, type Signature } from '../../analyses/provenance/index.ts';
 import { readCodeOwnersTextAt } from '../policy/codeowners.ts';
 import type { ChangeAuthor, ChangeFacts, GateFile } from './types.ts';
-
-/** Runs git in the repository; failures become GIT_FAILED naming the command. */
-function git(repoPath: string, args: string[]): string {
-  try {
-    return execFileSync('git', args, { cwd: repoPath, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim() ?? '';
-    throw new FlowgateError('GIT_FAILED', `git ${args.join(' ')} failed in ${repoPath}: ${stderr}. Check the repository and retry.`, { cause: error });
-  }
-}
-
-/** Resolves a revision to a commit sha, or throws REVISION_NOT_FOUND. */
-export function resolveCommit(repoPath: string, rev: string): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd: repoPath, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch (error) {
-    throw new FlowgateError('REVISION_NOT_FOUND', `"${rev}" is not a commit in ${repoPath}. Pass a branch, tag or sha that exists (fetch it first if it is remote).`, {
-      cause: error,
-      details: { rev },
-    });
-  }
-}
-
-/** Throws NOT_A_REPOSITORY unless the path is inside a git work tree or a bare repository. */
-export function assertRepository(repoPath: string): void {
-  try {
-    execFileSync('git', ['rev-parse', '--git-dir'], { cwd: repoPath, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    throw new FlowgateError('NOT_A_REPOSITORY', `${repoPath} is not a git repository. Pass the path of one.`, { cause: error });
-  }
-}
 
 /** Splits `git diff -z --numstat` output into { path, added, deleted, binary }, renames keyed by the new path. */
 function parseNumstat(out: string): Map<string, { added: number; deleted: number; binary: boolean }> {
@@ -94,7 +63,7 @@ function readCommits(repoPath: string, args: string[]): BroughtCommit[] {
 /** The git-ai note on a commit, if any (refs/notes/ai); missing notes are normal. */
 function readAiNote(repoPath: string, sha: string): GitNote[] {
   try {
-    const body = execFileSync('git', ['notes', '--ref', 'refs/notes/ai', 'show', sha], { cwd: repoPath, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const body = git(repoPath, ['notes', '--ref', 'refs/notes/ai', 'show', sha]);
     return [{ ref: 'refs/notes/ai', body }];
   } catch {
     return [];
@@ -122,7 +91,7 @@ export function collectChangeFacts(repoPath: string, base: string, head: string,
   const headSha = resolveCommit(repoPath, head);
   let mergeBase = baseSha;
   try {
-    mergeBase = execFileSync('git', ['merge-base', baseSha, headSha], { cwd: repoPath, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    mergeBase = git(repoPath, ['merge-base', baseSha, headSha]).trim();
   } catch {
     // Unrelated histories: compare with the base itself.
   }

@@ -1,5 +1,5 @@
 import { codeOwnersLocations, ownersOf, parseCodeOwners, type CodeOwners } from '../../analyses/routing/codeowners.ts';
-import { readFileAt } from '../../analyses/routing/git.ts';
+import { readFileAt } from '../../sources/git/git.ts';
 
 /** CODEOWNERS as text (so change facts stay JSON): where it was read and what it says. */
 export interface CodeOwnersText {

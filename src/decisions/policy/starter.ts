@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configFileName } from '../../core/config.ts';
 import { FlowgateError } from '../../core/errors.ts';
+import { gitSync } from '../../sources/git/git.ts';
 
 /** The commented starter .flowgate.yml that `flowgate init` writes; it parses to the defaults plus examples. */
 export const starterPolicy = `# flowgate policy. The gate always reads this file from the BASE revision of a change, never from
@@ -84,7 +84,7 @@ trust:
 /** The root of the work tree that contains `path`; NOT_A_REPOSITORY when there is none. */
 function repositoryRoot(path: string): string {
   try {
-    return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: path, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    return gitSync(path, ['rev-parse', '--show-toplevel']).trim();
   } catch (error) {
     throw new FlowgateError('NOT_A_REPOSITORY', `${path} is not inside a git work tree. Run flowgate init in (or pass the path of) a repository.`, { cause: error });
   }

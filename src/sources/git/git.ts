@@ -1,11 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execFileSync, spawn } from 'node:child_process';
 import { FlowgateError } from '../../core/errors.ts';
 
-const execFileAsync = promisify(execFile);
-
 /** Environment for every git call: no pager, no prompts, no lazy fetches from a promisor remote. */
-const gitEnv = {
+export const gitEnv = {
   ...process.env,
   GIT_TERMINAL_PROMPT: '0',
   GIT_PAGER: 'cat',
@@ -13,11 +10,53 @@ const gitEnv = {
   LC_ALL: 'C',
 };
 
-/** Runs a short git command and returns its standard output. */
-export async function git(repoPath: string, args: string[], options: { allowFailure?: boolean } = {}): Promise<string> {
+/** Options of a short git command. */
+export interface GitOptions {
+  /** Resolve to '' instead of throwing when git fails. */
+  allowFailure?: boolean;
+  /** Text for git's standard input (hash-object, mktree, cat-file --batch). */
+  input?: string;
+  /** Extra environment (author and committer for commit-tree). */
+  env?: Record<string, string>;
+}
+
+/** Runs a short git command and returns its standard output; failures become FlowgateErrors by their cause. */
+export function git(repoPath: string, args: string[], options: GitOptions = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd: repoPath,
+      env: { ...gitEnv, ...options.env },
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', (error) => reject(new FlowgateError('GIT_FAILED', `Cannot run git: ${error.message}. Install git.`, { cause: error })));
+    child.on('close', (code) => {
+      if (code === 0) return resolve(Buffer.concat(out).toString('utf8'));
+      if (options.allowFailure === true) return resolve('');
+      const stderr = Buffer.concat(err).toString('utf8');
+      reject(gitError(repoPath, args, Object.assign(new Error(stderr || `exit ${String(code)}`), { stderr })));
+    });
+    if (options.input === undefined) return;
+    // A git that exits before reading all its input says why itself; the broken pipe adds nothing.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input);
+  });
+}
+
+/** The blocking form of `git`, for the few reads that happen before anything else can run (the gate, config). */
+export function gitSync(repoPath: string, args: string[], options: GitOptions = {}): string {
   try {
-    const { stdout } = await execFileAsync('git', args, { cwd: repoPath, env: gitEnv, maxBuffer: 1024 * 1024 * 1024 });
-    return stdout;
+    return execFileSync('git', args, {
+      cwd: repoPath,
+      env: { ...gitEnv, ...options.env },
+      encoding: 'utf8',
+      maxBuffer: 512 * 1024 * 1024,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.input === undefined ? {} : { input: options.input }),
+    });
   } catch (error) {
     if (options.allowFailure === true) return '';
     throw gitError(repoPath, args, error);
@@ -27,10 +66,48 @@ export async function git(repoPath: string, args: string[], options: { allowFail
 /** Runs git and resolves to true when it exits 0, false otherwise (for yes/no questions such as --is-ancestor). */
 export async function gitSucceeds(repoPath: string, args: string[]): Promise<boolean> {
   try {
-    await execFileAsync('git', args, { cwd: repoPath, env: gitEnv });
+    await git(repoPath, args);
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Throws NOT_A_REPOSITORY unless the path is inside a git work tree or a bare repository. */
+export function assertRepository(repoPath: string): void {
+  try {
+    gitSync(repoPath, ['rev-parse', '--git-dir']);
+  } catch (error) {
+    throw new FlowgateError('NOT_A_REPOSITORY', `${repoPath} is not a git repository. Pass the path of a git work tree or bare repository.`, {
+      cause: error,
+    });
+  }
+}
+
+/** Resolves a revision to a commit sha, or throws REVISION_NOT_FOUND naming it. */
+export function resolveCommit(repoPath: string, rev: string): string {
+  try {
+    return gitSync(repoPath, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]).trim();
+  } catch (error) {
+    throw new FlowgateError('REVISION_NOT_FOUND', `Revision "${rev}" does not resolve: "${rev}" is not a commit in ${repoPath}. Pass a branch, tag or sha that exists (fetch it first if it is remote).`, {
+      cause: error,
+      details: { repoPath, rev },
+    });
+  }
+}
+
+/** A file's text at a revision (never the work tree), or null when it does not exist there. */
+export function readFileAt(repoPath: string, rev: string, path: string): string | null {
+  try {
+    return execFileSync('git', ['show', `${rev}:${path}`], {
+      cwd: repoPath,
+      env: gitEnv,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch {
+    return null;
   }
 }
 
@@ -63,11 +140,8 @@ function firstLine(text: string): string {
   return lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0] ?? text;
 }
 
-/**
- * Streams a git command's standard output as NUL-separated tokens (raw bytes, for paths that are
- * not UTF-8). The stream ends when git exits; a non-zero exit throws after the tokens already read.
- */
-export async function* streamGitTokens(repoPath: string, args: string[]): AsyncGenerator<Buffer> {
+/** Streams a git command's standard output in chunks; a non-zero exit throws after the chunks already read. */
+async function* streamGit(repoPath: string, args: string[]): AsyncGenerator<Buffer> {
   const child = spawn('git', args, { cwd: repoPath, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -78,24 +152,42 @@ export async function* streamGitTokens(repoPath: string, args: string[]): AsyncG
     child.on('error', reject);
     child.on('close', (code) => resolve(code));
   });
-  let pending: Buffer = Buffer.alloc(0);
   try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      let data = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      let start = 0;
-      for (;;) {
-        const end = data.indexOf(0, start);
-        if (end === -1) break;
-        yield data.subarray(start, end);
-        start = end + 1;
-      }
-      data = data.subarray(start);
-      pending = Buffer.from(data);
-    }
-    if (pending.length > 0) yield pending;
+    yield* child.stdout as AsyncIterable<Buffer>;
   } finally {
     if (child.exitCode === null) child.kill('SIGTERM');
   }
   const code = await exited;
   if (code !== 0 && code !== null) throw gitError(repoPath, args, Object.assign(new Error(stderr), { stderr }));
+}
+
+/**
+ * Streams a git command's standard output as NUL-separated tokens (raw bytes, for paths that are
+ * not UTF-8).
+ */
+export async function* streamGitTokens(repoPath: string, args: string[]): AsyncGenerator<Buffer> {
+  let pending: Buffer = Buffer.alloc(0);
+  for await (const chunk of streamGit(repoPath, args)) {
+    const data = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    let start = 0;
+    for (;;) {
+      const end = data.indexOf(0, start);
+      if (end === -1) break;
+      yield data.subarray(start, end);
+      start = end + 1;
+    }
+    pending = Buffer.from(data.subarray(start));
+  }
+  if (pending.length > 0) yield pending;
+}
+
+/** Streams a git command's output line by line as latin1 text: every byte one char, lossless for paths decoded later. */
+export async function* streamGitLines(repoPath: string, args: string[]): AsyncGenerator<string> {
+  let pending = '';
+  for await (const chunk of streamGit(repoPath, args)) {
+    const lines = (pending + chunk.toString('latin1')).split('\n');
+    pending = lines.pop() ?? '';
+    yield* lines;
+  }
+  if (pending !== '') yield pending;
 }

@@ -1,7 +1,7 @@
 import { FlowgateError } from '../../core/errors.ts';
 import type { FileChange, Person } from '../../changes/change.ts';
 import { decodePath } from './decode.ts';
-import { git, gitSucceeds, streamGitTokens } from './git.ts';
+import { assertRepository, git, gitSucceeds, streamGitTokens } from './git.ts';
 
 /** A commit's metadata, with .mailmap applied by git. */
 export interface CommitMeta {
@@ -16,9 +16,7 @@ export interface CommitMeta {
 
 /** Resolves the branch to mine: the flag, else the branch HEAD points at. */
 export async function resolveBranch(repoPath: string, branch: string | undefined): Promise<string> {
-  if (!(await gitSucceeds(repoPath, ['rev-parse', '--git-dir']))) {
-    throw new FlowgateError('NOT_A_REPOSITORY', `${repoPath} is not a git repository. Pass the path of a git work tree or bare repository.`);
-  }
+  assertRepository(repoPath);
   if (branch !== undefined) {
     if (!(await gitSucceeds(repoPath, ['rev-parse', '--verify', '--quiet', `${branch}^{commit}`]))) {
       throw new FlowgateError('REVISION_NOT_FOUND', `Branch ${branch} does not exist in ${repoPath}. Check --branch.`);
@@ -31,11 +29,6 @@ export async function resolveBranch(repoPath: string, branch: string | undefined
     throw new FlowgateError('REVISION_NOT_FOUND', `${repoPath} has no commits on ${name} yet. Commit something, or pass --branch.`);
   }
   return name;
-}
-
-/** The sha a revision resolves to. */
-export async function resolveSha(repoPath: string, rev: string): Promise<string> {
-  return (await git(repoPath, ['rev-parse', '--verify', `${rev}^{commit}`])).trim();
 }
 
 /** The first-parent history of `tip`, newest first. */

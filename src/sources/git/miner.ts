@@ -9,8 +9,8 @@ import { log } from '../../core/log.ts';
 import { insertChanges, truncateChanges, type ChangeToStore } from '../../store/changes.ts';
 import { ensureRepository } from '../../store/repositories.ts';
 import type { Store } from '../../store/store.ts';
-import { git } from './git.ts';
-import { firstParentShas, readCommitMeta, readNotes, resolveBranch, resolveSha, streamMainline, type CommitMeta } from './history.ts';
+import { git, resolveCommit } from './git.ts';
+import { firstParentShas, readCommitMeta, readNotes, resolveBranch, streamMainline, type CommitMeta } from './history.ts';
 
 export interface MineOptions {
   branch?: string | undefined;
@@ -53,7 +53,7 @@ export async function mineRepository(store: Store, repoPath: string, options: Mi
   const absolute = resolve(repoPath);
   const branch = await resolveBranch(absolute, options.branch);
   const { key, path } = await repositoryKey(absolute);
-  const tip = await resolveSha(absolute, branch);
+  const tip = resolveCommit(absolute, branch);
   const repo = await ensureRepository(store.db, key, path, branch);
   const warnings: string[] = [];
 

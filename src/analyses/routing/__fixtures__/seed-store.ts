@@ -1,6 +1,6 @@
 import type { IdentityKind } from '../../../store/schema.ts';
 import type { Store } from '../../../store/store.ts';
-import { runGit } from '../git.ts';
+import { gitSync as runGit } from '../../../sources/git/git.ts';
 
 /**
  * Fills `repositories`, `identities`, `changes`, `change_files` and `change_commits` from a real
