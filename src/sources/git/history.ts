@@ -1,4 +1,4 @@
-import { FlowgateError } from '../../core/errors.ts';
+import { FlowgateError, isFlowgateError } from '../../core/errors.ts';
 import type { FileChange, Person } from '../../changes/change.ts';
 import { decodePath } from './decode.ts';
 import { assertRepository, git, gitSucceeds, streamGitTokens } from './git.ts';
@@ -67,26 +67,156 @@ export interface MainlineDiff {
   files: FileChange[];
 }
 
+/** A path whose blob (on either side of a mainline commit's diff) is absent from the object store. */
+export interface MissingBlobPath {
+  path: string;
+  /** The raw status without renames: A, M, D or T. */
+  status: string;
+}
+
+/** One step of reading the mainline: a range streamed by one `git log`, or one commit read on its own. */
+export type MainlineStep =
+  | { kind: 'range'; exclude: string | null; tip: string }
+  | { kind: 'commit'; sha: string; parent: string | null; missing: MissingBlobPath[] };
+
 const numstatPattern = /^(\d+|-)\t(\d+|-)\t/;
+const zeroSha = /^0+$/;
+
+/**
+ * Mainline commits after `exclude` up to `tip` whose diff against their first parent needs a blob
+ * that is absent (a partial clone, an incomplete snapshot): sha -> those paths. Reads trees only
+ * (`--raw`), then asks the object store about every blob once; submodule links are not blobs.
+ */
+export async function findMissingBlobs(repoPath: string, tip: string, exclude: string | null): Promise<Map<string, MissingBlobPath[]>> {
+  const args = ['log', '--first-parent', '--diff-merges=first-parent', '--raw', '--no-renames', '--no-abbrev', '-z', '--format=%x1e%H', tip];
+  if (exclude !== null) args.push(`^${exclude}`);
+  const entries: { sha: string; path: string; status: string; blobs: string[] }[] = [];
+  const blobs = new Set<string>();
+  let sha = '';
+  let pending: { status: string; blobs: string[] } | null = null;
+  for await (const raw of streamGitTokens(repoPath, args)) {
+    let token = raw;
+    if (pending !== null) {
+      entries.push({ sha, path: decodePath(token), ...pending });
+      pending = null;
+      continue;
+    }
+    if (token[0] === 0x0a) token = token.subarray(1);
+    if (token[0] === 0x1e) {
+      sha = token.subarray(1).toString('latin1').trim();
+      continue;
+    }
+    if (token[0] !== 0x3a /* ':' */) continue;
+    // :oldmode newmode oldblob newblob status
+    const [oldMode = '', newMode = '', oldBlob = '', newBlob = '', status = 'M'] = token.toString('latin1').slice(1).split(' ');
+    const sides = [
+      { mode: oldMode, blob: oldBlob },
+      { mode: newMode, blob: newBlob },
+    ].filter((s) => s.mode !== '160000' && !zeroSha.test(s.blob));
+    for (const side of sides) blobs.add(side.blob);
+    pending = { status: status.charAt(0), blobs: sides.map((s) => s.blob) };
+  }
+  const absent = new Set<string>();
+  if (blobs.size > 0) {
+    const check = await git(repoPath, ['cat-file', '--batch-check'], { input: [...blobs].join('\n') + '\n', allowFailure: true });
+    for (const line of check.split('\n')) {
+      const m = /^([0-9a-f]{40,64}) missing$/.exec(line);
+      if (m?.[1] !== undefined) absent.add(m[1]);
+    }
+  }
+  const out = new Map<string, MissingBlobPath[]>();
+  if (absent.size === 0) return out;
+  for (const entry of entries) {
+    if (!entry.blobs.some((b) => absent.has(b))) continue;
+    const list = out.get(entry.sha) ?? [];
+    list.push({ path: entry.path, status: entry.status });
+    out.set(entry.sha, list);
+  }
+  return out;
+}
+
+/**
+ * Splits the mainline after `exclude` up to `tip` into ranges that can be streamed whole and the
+ * commits that need a blob that is absent, which are read on their own without those paths.
+ */
+export async function planMainline(repoPath: string, tip: string, exclude: string | null, missing: ReadonlyMap<string, readonly MissingBlobPath[]>): Promise<MainlineStep[]> {
+  if (missing.size === 0) return [{ kind: 'range', exclude, tip }];
+  const args = ['rev-list', '--first-parent', '--reverse', tip];
+  if (exclude !== null) args.push(`^${exclude}`);
+  const shas = (await git(repoPath, args)).split('\n').filter((l) => l !== '');
+  const steps: MainlineStep[] = [];
+  let from = exclude;
+  let previous = exclude;
+  for (const sha of shas) {
+    const paths = missing.get(sha);
+    if (paths !== undefined) {
+      if (previous !== from && previous !== null) steps.push({ kind: 'range', exclude: from, tip: previous });
+      steps.push({ kind: 'commit', sha, parent: previous, missing: [...paths] });
+      from = sha;
+    }
+    previous = sha;
+  }
+  if (previous !== from && previous !== null) steps.push({ kind: 'range', exclude: from, tip: previous });
+  return steps;
+}
+
+/** The pathspecs that leave the given paths out of a diff. */
+export function excludingPathspecs(paths: readonly string[]): string[] {
+  return paths.length === 0 ? [] : ['.', ...paths.map((p) => `:(exclude,literal)${p}`)];
+}
 
 /**
  * Streams the first-parent history after `exclude` up to `tip`, oldest first, with each commit's
  * files against its first parent (merges included, so a merge shows the whole pull request).
- * `withLineCounts: false` reads trees only, for partial clones whose blobs are absent.
+ * `withLineCounts: false` reads trees only, for when blobs are absent and which ones is unknown.
+ * `missing` (from `findMissingBlobs`) names the blobs that are absent: only the commits that need
+ * them are read without those paths, whose files then carry no line counts (`added: null` and
+ * `binary: false`); every other file keeps its counts.
  */
 export async function* streamMainline(
   repoPath: string,
   tip: string,
   exclude: string | null,
-  options: { withLineCounts: boolean },
+  options: { withLineCounts: boolean; missing?: ReadonlyMap<string, readonly MissingBlobPath[]> | undefined },
 ): AsyncGenerator<MainlineDiff> {
-  const args = ['log', '--first-parent', '--reverse', '-z', '--diff-merges=first-parent', '--format=%x1e%H', '--raw', '--no-abbrev'];
-  if (options.withLineCounts) args.push('-M', '--numstat');
-  else args.push('--no-renames');
-  args.push(tip);
-  if (exclude !== null) args.push(`^${exclude}`);
+  const missing = options.withLineCounts ? (options.missing ?? new Map<string, MissingBlobPath[]>()) : new Map<string, MissingBlobPath[]>();
+  for (const step of await planMainline(repoPath, tip, exclude, missing)) {
+    if (step.kind === 'range') {
+      const args = ['log', '--first-parent', '--reverse', '-z', '--diff-merges=first-parent', '--format=%x1e%H', '--raw', '--no-abbrev'];
+      if (options.withLineCounts) args.push('-M', '--numstat');
+      else args.push('--no-renames');
+      args.push(step.tip);
+      if (step.exclude !== null) args.push(`^${step.exclude}`);
+      yield* parseRawNumstat(streamGitTokens(repoPath, args), null);
+      continue;
+    }
+    yield await readCommitWithout(repoPath, step);
+  }
+}
 
-  let current: MainlineDiff | null = null;
+/** One commit read on its own, its absent-blob paths left out of the counts and listed with none. */
+async function readCommitWithout(repoPath: string, step: Extract<MainlineStep, { kind: 'commit' }>): Promise<MainlineDiff> {
+  const base = ['diff-tree', '-r', '-z', '--no-commit-id', '--raw', '--no-abbrev'];
+  const revs = step.parent === null ? ['--root', step.sha] : [step.parent, step.sha];
+  const paths = step.missing.map((m) => m.path);
+  const unknown = (path: string, status: string): FileChange => ({ path, oldPath: null, status, added: null, deleted: null, binary: false });
+  let diff: MainlineDiff = { sha: step.sha, files: [] };
+  try {
+    for await (const d of parseRawNumstat(streamGitTokens(repoPath, [...base, '-M', '--numstat', ...revs, '--', ...excludingPathspecs(paths)]), step.sha)) diff = d;
+  } catch (error) {
+    // Some other object of this commit is absent too: list its files from the trees alone.
+    if (!isFlowgateError(error, 'GIT_OBJECT_MISSING')) throw error;
+    for await (const d of parseRawNumstat(streamGitTokens(repoPath, [...base, '--no-renames', ...revs]), step.sha)) diff = d;
+    return { sha: step.sha, files: diff.files.map((f) => unknown(f.path, f.status)) };
+  }
+  const listed = new Set(diff.files.map((f) => f.path));
+  for (const m of step.missing) if (!listed.has(m.path)) diff.files.push(unknown(m.path, m.status));
+  return diff;
+}
+
+/** Parses `-z --raw [--numstat]` output into commits; output without `\x1e<sha>` headers belongs to `defaultSha`. */
+async function* parseRawNumstat(tokens: AsyncIterable<Buffer>, defaultSha: string | null): AsyncGenerator<MainlineDiff> {
+  let current: MainlineDiff | null = defaultSha === null ? null : { sha: defaultSha, files: [] };
   let counts: { added: number | null; deleted: number | null }[] = [];
   // Tokens that complete an entry: paths after a raw line, or the old/new pair of a renamed numstat line.
   let expectPaths = 0;
@@ -106,7 +236,7 @@ export async function* streamMainline(
     return current;
   };
 
-  for await (const raw of streamGitTokens(repoPath, args)) {
+  for await (const raw of tokens) {
     let token = raw;
     if (expectPaths > 0) {
       expectPaths -= 1;

@@ -158,6 +158,55 @@ describe.each(storeKinds)('mining on %s', (kind) => {
   });
 });
 
+describe.each(storeKinds)('mining with one blob missing on %s', (kind) => {
+  let store: TestStore;
+  afterEach(async () => store.dispose());
+
+  it('leaves only the paths whose blob is absent without line counts; every other file keeps its numstat', async () => {
+    store = await openTestStore(kind);
+    const repo = new RepoBuilder();
+    try {
+      const first = repo.write('src/a.ts', 'export const a = 1;\nexport const b = 2;\n').write('assets/data.txt', 'v1\n').commit('add');
+      const second = repo.write('src/a.ts', 'export const a = 1;\nexport const b = 3;\n').commit('edit a');
+      const third = repo.write('assets/data.txt', 'v2\n').write('src/b.ts', 'export const c = 1;\nexport const d = 2;\nexport const e = 3;\n').commit('update data, add b');
+      const fourth = repo.write('src/a.ts', 'export const a = 10;\nexport const b = 3;\nexport const z = 0;\n').commit('edit a again');
+      const blob = repo.git('rev-parse', `${first}:assets/data.txt`).trim();
+      rmSync(join(repo.dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
+      // git itself now stops on the history: the case the miner must survive.
+      expect(() => execFileSync('git', ['log', '--numstat', '--format=%H'], { cwd: repo.dir, stdio: 'pipe' })).toThrow(/unable to read/);
+
+      const run = await runAnalysis(store, repo.dir, { mineOnly: true });
+      expect(run.mined.added).toBe(4);
+      // The two commits that need the absent blob (it is the new side of one, the old side of the other).
+      expect(run.mined.missingLineCounts).toBe(2);
+      expect(run.mined.warnings.join(' ')).toMatch(/assets\/data\.txt/);
+      const files = await store.db
+        .selectFrom('change_files')
+        .innerJoin('changes', 'changes.id', 'change_files.change_id')
+        .select(['changes.sha', 'change_files.path', 'change_files.added', 'change_files.deleted', 'change_files.binary'])
+        .where('changes.repo_id', '=', run.mined.repoId)
+        .execute();
+      const row = (sha: string, path: string): unknown => {
+        const f = files.find((x) => x.sha === sha && x.path === path);
+        return f === undefined ? undefined : { added: f.added, deleted: f.deleted, binary: f.binary };
+      };
+      expect(row(first, 'src/a.ts')).toEqual({ added: 2, deleted: 0, binary: 0 });
+      // Marked: no counts, and not binary.
+      expect(row(first, 'assets/data.txt')).toEqual({ added: null, deleted: null, binary: 0 });
+      expect(row(second, 'src/a.ts')).toEqual({ added: 1, deleted: 1, binary: 0 });
+      expect(row(third, 'src/b.ts')).toEqual({ added: 3, deleted: 0, binary: 0 });
+      expect(row(third, 'assets/data.txt')).toEqual({ added: null, deleted: null, binary: 0 });
+      // Changes after the missing blob keep their counts (the old miner dropped them all).
+      expect(row(fourth, 'src/a.ts')).toEqual({ added: 2, deleted: 1, binary: 0 });
+      const changes = await listChanges(store.db, run.mined.repoId);
+      expect(changes.find((c) => c.sha === fourth)).toMatchObject({ lines_added: 2, lines_deleted: 1, files_changed: 1 });
+      expect(changes.find((c) => c.sha === third)).toMatchObject({ lines_added: 3, files_changed: 2 });
+    } finally {
+      repo.dispose();
+    }
+  });
+});
+
 describe('mining odd repositories', () => {
   let store: TestStore;
   afterEach(async () => store.dispose());

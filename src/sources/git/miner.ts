@@ -10,7 +10,7 @@ import { insertChanges, truncateChanges, type ChangeToStore } from '../../store/
 import { ensureRepository } from '../../store/repositories.ts';
 import type { Store } from '../../store/store.ts';
 import { git, resolveCommit } from './git.ts';
-import { firstParentShas, readCommitMeta, readNotes, resolveBranch, streamMainline, type CommitMeta } from './history.ts';
+import { findMissingBlobs, firstParentShas, readCommitMeta, readNotes, resolveBranch, streamMainline, type CommitMeta, type MissingBlobPath } from './history.ts';
 
 export interface MineOptions {
   branch?: string | undefined;
@@ -31,10 +31,13 @@ export interface MineResult {
   added: number;
   /** Changes removed because the mainline was rewritten. */
   removed: number;
-  /** Mainline commits whose line counts are unknown because objects are missing (partial clone). */
+  /** Changes with files whose line counts are unknown because their blobs are missing (partial clone); those files have `added: null` and `binary: false`. */
   missingLineCounts: number;
   warnings: string[];
 }
+
+/** Above this many commits needing absent blobs, the rest of the history is read from trees alone. */
+const maxCommitsReadAlone = 2000;
 
 /** The store key of a repository: the real path of its top level (or git dir, when bare). */
 export async function repositoryKey(repoPath: string): Promise<{ key: string; path: string }> {
@@ -89,14 +92,23 @@ export async function mineRepository(store: Store, repoPath: string, options: Mi
     options.progress?.(result.added, total);
   };
 
+  // Line counts need blobs. When one is absent (a partial clone, an incomplete snapshot), the
+  // commits that need it are found and only their absent paths go without counts; only if git
+  // still fails is the rest read from trees alone.
   let withLineCounts = true;
+  let missing: Map<string, MissingBlobPath[]> | undefined;
+  const missingPaths = new Set<string>();
   for (;;) {
     try {
-      for await (const diff of streamMainline(absolute, tip, lastStored, { withLineCounts })) {
+      for await (const diff of streamMainline(absolute, tip, lastStored, { withLineCounts, missing })) {
         const commit = meta.get(diff.sha);
         if (commit === undefined) continue;
         const change = buildChange(commit, diff.files, meta, onMainline, assigned, notes);
-        if (!withLineCounts) result.missingLineCounts += 1;
+        const unknown = diff.files.filter((f) => f.added === null && !f.binary);
+        if (unknown.length > 0) {
+          result.missingLineCounts += 1;
+          for (const f of unknown) missingPaths.add(f.path);
+        }
         batch.push({
           change,
           provenance: options.detect(change),
@@ -110,12 +122,25 @@ export async function mineRepository(store: Store, repoPath: string, options: Mi
       break;
     } catch (error) {
       if (!withLineCounts || !isFlowgateError(error, 'GIT_OBJECT_MISSING')) throw error;
-      // A partial clone: keep what is stored, and read the rest from trees alone (no line counts).
+      // Keep what is stored; the unflushed batch is read again.
+      batch = [];
+      if (missing === undefined) {
+        log.debug({ err: error, repo: key }, 'objects missing; finding which');
+        missing = await findMissingBlobs(absolute, tip, lastStored);
+        // Reading commits one by one pays off for a few; a blob-less clone lacks them all.
+        if (missing.size > 0 && missing.size <= maxCommitsReadAlone) continue;
+      }
       log.debug({ err: error, repo: key }, 'objects missing; mining without line counts');
       warnings.push(`Some objects are missing (partial clone?): changes after ${lastStored ?? 'the start'} were mined without line counts. Fetch the missing objects and re-run to fill them in.`);
-      batch = [];
       withLineCounts = false;
     }
+  }
+  if (withLineCounts && missingPaths.size > 0) {
+    const shown = [...missingPaths].sort().slice(0, 5).join(', ');
+    const more = missingPaths.size > 5 ? ` and ${missingPaths.size - 5} more` : '';
+    warnings.push(
+      `Some blobs are missing (partial clone?): ${result.missingLineCounts} changes have files without line counts (${shown}${more}); every other file was counted. Fetch the missing objects to count them.`,
+    );
   }
   return result;
 }
