@@ -106,4 +106,26 @@ describe('SZZ stream on a repository missing some blobs', () => {
       repo.dispose();
     }
   });
+
+  it('skips a path only where its blob is absent: later versions of the same file are still traced', async () => {
+    const repo = new RepoBuilder();
+    try {
+      const a = repo.write('src/calc.ts', 'export const rate = compute(1);\n').write('src/gen.ts', 'export const g = generated(1);\n').commit('add');
+      repo.write('src/gen.ts', 'export const g = generated(2);\nexport const h = generated(3);\n').commit('regenerate');
+      const d = repo.write('src/gen.ts', 'export const g = generated(2);\nexport const h = generated(3);\nexport const k = compute(3);\n').commit('add k');
+      const fixCalc = repo.write('src/calc.ts', 'export const rate = compute(2);\n').commit('fix rate');
+      const fixGen = repo.write('src/gen.ts', 'export const g = generated(2);\nexport const h = generated(3);\nexport const k = compute(4);\n').commit('fix k');
+      // The first version of src/gen.ts is gone: `add` and `regenerate` cannot be diffed whole.
+      const blob = repo.git('rev-parse', `${a}:src/gen.ts`).trim();
+      rmSync(`${repo.dir}/.git/objects/${blob.slice(0, 2)}/${blob.slice(2)}`);
+      const labels = await traceByStream(repo.dir, 'HEAD', szzInputFor(repo.dir, [fixCalc, fixGen]));
+      expect(pairs(repo, labels)).toEqual([
+        [a, fixCalc],
+        [d, fixGen],
+      ]);
+      expect(labels[1]?.lines).toEqual([{ path: 'src/gen.ts', line: 3 }]);
+    } finally {
+      repo.dispose();
+    }
+  });
 });

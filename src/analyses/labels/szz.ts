@@ -161,6 +161,8 @@ export function createOriginTracker(input: SzzInput): { apply(commit: CommitDiff
 
 /** Array.prototype.splice without spreading huge arguments onto the stack. */
 function spliceInto(target: number[], at: number, remove: number, insert: number[]): void {
+  // A file whose earlier lines are unknown (its blob was absent) is shorter than the diff says: pad it.
+  while (target.length < at) target.push(-1);
   if (insert.length < 10_000) {
     target.splice(at, remove, ...insert);
     return;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isFlowgateError } from '../../core/errors.ts';
 import { git } from '../../sources/git/git.ts';
+import { excludingPathspecs, findMissingBlobs, planMainline, type MissingBlobPath } from '../../sources/git/history.ts';
 import { diffArgs, streamDiffs, type CommitDiff } from './diff-stream.ts';
 import { createOriginTracker, modifiedLines, selectCandidates, type SzzInput, type SzzLabel, type TracedLine } from './szz.ts';
 
@@ -12,58 +13,55 @@ type Progress = (done: number, total: number) => void;
 /**
  * SZZ in one streaming pass: `git log --first-parent -p -U0` from the root to `tip`, keeping each
  * line's origin hunk by hunk. Cost grows with the history, not with the number of fixes.
+ * Snapshots and partial clones may lack some (large, mostly binary) blobs, and git stops on the
+ * first: then the commits that need an absent blob are read on their own without those paths
+ * (whose lines are forgotten from then on: their origins are unknown), and the history around
+ * them is streamed as usual.
  */
 export async function traceByStream(repoPath: string, tip: string, input: SzzInput, progress: Progress = () => undefined): Promise<SzzLabel[]> {
-  const run = async (exclude: readonly string[]): Promise<SzzLabel[]> => {
+  const run = async (missing: ReadonlyMap<string, readonly MissingBlobPath[]>): Promise<SzzLabel[]> => {
     const tracker = createOriginTracker(input);
     const total = input.positions.size;
     let done = 0;
-    const pathspecs = exclude.map((p) => `:(exclude,literal)${p}`);
-    const args = ['log', '--first-parent', '--reverse', '-p', '--diff-merges=first-parent', '--format=%x00%H', ...diffArgs, tip, '--', ...(pathspecs.length > 0 ? ['.', ...pathspecs] : [])];
-    await streamDiffs(repoPath, args, (commit) => {
+    const apply = (commit: CommitDiff): void => {
       tracker.apply(commit);
       done += 1;
       if (done % 500 === 0) progress(done, total);
-    });
+    };
+    for (const step of await planMainline(repoPath, tip, null, missing)) {
+      if (step.kind === 'range') {
+        const range = step.exclude === null ? [step.tip] : [step.tip, `^${step.exclude}`];
+        await streamDiffs(repoPath, ['log', '--first-parent', '--reverse', '-p', '--diff-merges=first-parent', '--format=%x00%H', ...diffArgs, ...range, '--'], apply);
+      } else {
+        apply(await diffWithout(repoPath, step.sha, step.parent, step.missing));
+      }
+    }
     progress(total, total);
     return tracker.labels;
   };
   try {
-    return await run([]);
+    return await run(new Map());
   } catch (error) {
-    // Snapshots and partial clones may lack some (large, mostly binary) blobs: leave those files out.
     if (!isFlowgateError(error, 'GIT_OBJECT_MISSING')) throw error;
-    const missing = await missingBlobPaths(repoPath, tip);
-    if (missing.length === 0) throw error;
+    const missing = await findMissingBlobs(repoPath, tip, null);
+    if (missing.size === 0) throw error;
     return run(missing);
   }
 }
 
-/** Paths on the mainline whose blobs (at some version) are absent from the object store. */
-export async function missingBlobPaths(repoPath: string, tip: string): Promise<string[]> {
-  const raw = await git(repoPath, ['log', '--first-parent', '--diff-merges=first-parent', '--raw', '--no-renames', '--no-abbrev', '-z', '--format=', tip]);
-  const pathsByBlob = new Map<string, Set<string>>();
-  const tokens = raw.split('\0');
-  for (let i = 0; i < tokens.length; i++) {
-    const meta = (tokens[i] ?? '').replace(/^\n/, '');
-    if (!meta.startsWith(':')) continue;
-    const path = tokens[i + 1] ?? '';
-    i += 1;
-    const fields = meta.split(' ');
-    for (const blob of [fields[2], fields[3]]) {
-      if (blob === undefined || /^0+$/.test(blob)) continue;
-      const set = pathsByBlob.get(blob) ?? new Set<string>();
-      set.add(path);
-      pathsByBlob.set(blob, set);
-    }
+/**
+ * One commit's diff without the paths whose blobs are absent; those come back as binary files, so
+ * the origin tracker forgets their lines (a deleted path is dropped, a kept one starts unknown).
+ */
+async function diffWithout(repoPath: string, sha: string, parent: string | null, missing: readonly MissingBlobPath[]): Promise<CommitDiff> {
+  const revs = parent === null ? ['--root', sha] : [parent, sha];
+  const paths = missing.map((m) => m.path);
+  let result: CommitDiff = { sha, files: [] };
+  await streamDiffs(repoPath, ['diff-tree', '-r', '-p', '--no-commit-id', ...diffArgs, ...revs, '--', ...excludingPathspecs(paths)], (c) => (result = c), sha);
+  for (const m of missing) {
+    result.files.push({ oldPath: m.status === 'A' ? null : m.path, newPath: m.status === 'D' ? null : m.path, binary: true, hunks: [] });
   }
-  const missing = new Set<string>();
-  const check = await git(repoPath, ['cat-file', '--batch-check'], { input: [...pathsByBlob.keys()].join('\n') + '\n', allowFailure: true });
-  for (const line of check.split('\n')) {
-    const m = /^([0-9a-f]{40,64}) missing$/.exec(line);
-    if (m !== null) for (const p of pathsByBlob.get(m[1] ?? '') ?? []) missing.add(p);
-  }
-  return [...missing].sort();
+  return result;
 }
 
 /**
