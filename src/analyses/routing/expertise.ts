@@ -41,7 +41,8 @@ export interface ExpertiseEvidence {
 }
 
 export interface GatherOptions {
-  store: Store;
+  /** Only the connection is used, so a service holding a bare Kysely can pass `{ db }`. */
+  store: Pick<Store, 'db'>;
   repoId: number;
   paths: readonly string[];
   config: RoutingConfig;
@@ -229,6 +230,9 @@ export async function gatherEvidence(options: GatherOptions): Promise<ExpertiseE
   for (const row of allRows) ids.add(row.authorId);
   for (const list of folderAgg.values()) for (const row of list) ids.add(row.authorId);
   for (const list of writersOf.values()) for (const id of list) ids.add(id);
+  // Reviews first: their reviewers (often bare logins) are resolved to stored identities below.
+  const history = options.reviewHistory;
+  const reviewRecords = history === undefined ? [] : (await time('reviews', () => history.reviewsTouching(paths, folders, horizon))).filter((r) => r.time <= now);
   const recentCutoff = now - config.inactiveAfterDays * dayS;
   let recent: { authorId: number; last: number }[] = [];
   await time('query identities', async () => {
@@ -242,7 +246,7 @@ export async function gatherEvidence(options: GatherOptions): Promise<ExpertiseE
       .groupBy('author_id')
       .execute();
     for (const row of recent) ids.add(row.authorId);
-    const specs = options.extraSpecs ?? [];
+    const specs = [...(options.extraSpecs ?? []), ...new Set(reviewRecords.map((r) => r.reviewer))];
     const emails = specs.filter((s) => !s.startsWith('@')).map((s) => (/<([^>]+)>/.exec(s)?.[1] ?? s).toLowerCase()).filter((s) => s.includes('@'));
     const logins = specs.filter((s) => s.startsWith('@') && !s.includes('/')).map((s) => s.slice(1).toLowerCase());
     const idList = [...ids];
@@ -264,11 +268,23 @@ export async function gatherEvidence(options: GatherOptions): Promise<ExpertiseE
     }
   });
   const keyOfId = (id: number): string => byId.get(id)?.key ?? `identity #${id}`;
+  const found = new Map<string, Person>();
   const findPerson = (spec: string): Person => {
-    for (const person of people.values()) if (personMatches(person, spec)) return person;
-    const made = personFromSpec(spec);
-    people.set(made.key, made);
-    return made;
+    const cached = found.get(spec);
+    if (cached !== undefined) return cached;
+    let match: Person | undefined;
+    for (const person of people.values()) {
+      if (personMatches(person, spec)) {
+        match = person;
+        break;
+      }
+    }
+    if (match === undefined) {
+      match = personFromSpec(spec);
+      people.set(match.key, match);
+    }
+    found.set(spec, match);
+    return match;
   };
 
   const lastActive = new Map<string, number>();
@@ -321,11 +337,8 @@ export async function gatherEvidence(options: GatherOptions): Promise<ExpertiseE
     folderEvidence.set(folder, target);
   }
 
-  const history = options.reviewHistory;
-  if (history !== undefined) {
-    const records = await time('reviews', () => history.reviewsTouching(paths, folders, horizon));
-    for (const record of records) {
-      if (record.time > now) continue;
+  {
+    for (const record of reviewRecords) {
       const person = findPerson(record.reviewer);
       touch(person.key, record.time);
       const weight = decay(now - record.time, config.halfLifeDays);

@@ -21,13 +21,18 @@ export interface OpenRequest {
 }
 
 export interface SelectionInput {
-  store: Store;
+  /** Only the connection is used (a service holding a bare Kysely passes `{ db }`). */
+  store: Pick<Store, 'db'>;
   repoId: number;
   /** The files of the change (paths, optionally with line counts used to weight them). */
   files: readonly (string | ChangedPath)[];
   /** The change's authors (`Name <email>`, e-mail or `@login`): never chosen. */
   authors: readonly string[];
   tier?: ReviewTier | undefined;
+  /** How many reviewers to choose (default: the tier's requirement, 1; ignored in the `auto` lane). For `senior`, the first is a senior or owner. */
+  count?: number | undefined;
+  /** Only people with a GitHub login may be chosen (a service requests reviewers by login). Default false. */
+  requireLogin?: boolean | undefined;
   /** Open review requests, for load. */
   openRequests?: readonly OpenRequest[] | undefined;
   reviewHistory?: ReviewHistory | undefined;
@@ -43,7 +48,7 @@ export interface SelectionInput {
   now?: number | undefined;
 }
 
-export type ExclusionReason = 'bot' | 'author' | 'departed' | 'away' | 'inactive' | 'over-limit';
+export type ExclusionReason = 'bot' | 'author' | 'departed' | 'away' | 'inactive' | 'over-limit' | 'no-login';
 
 /** A ranked candidate and what its score is made of. */
 export interface Candidate {
@@ -212,6 +217,7 @@ export async function selectReviewers(input: SelectionInput): Promise<Selection>
     if (last !== undefined && last < now - config.inactiveAfterDays * 86_400) {
       return out('inactive', `no change or review for ${Math.floor((now - last) / 86_400)} days (routing.inactiveAfterDays: ${config.inactiveAfterDays})`);
     }
+    if (input.requireLogin === true && (person.login === null || person.login === '')) return out('no-login', 'no GitHub login known, so cannot be requested');
     const open = load.get(person.key)?.count ?? 0;
     if (config.maxOpenReviews !== undefined && open >= config.maxOpenReviews) {
       return out('over-limit', `${open} open reviews (routing.maxOpenReviews: ${config.maxOpenReviews})`);
@@ -286,19 +292,28 @@ export async function selectReviewers(input: SelectionInput): Promise<Selection>
     return reasons;
   };
 
-  const required = requiredByTier[tier];
+  const required = tier === 'auto' ? 0 : Math.max(requiredByTier[tier], Math.floor(input.count ?? 0));
   const reviewers: ChosenReviewer[] = [];
   const explanation: string[] = [];
   let unmet: string | null = null;
   explanation.push(`tier ${tier}: ${required === 0 ? 'auto lane, no human review required' : `${required} reviewer${required > 1 ? 's' : ''}${tier === 'senior' ? ', a senior or owner' : ''}`}`);
   if (required > 0) {
-    const pool = tier === 'senior' ? candidates.filter((c) => c.senior || c.owner) : candidates;
-    for (const c of pool.slice(0, required)) reviewers.push({ ...c, role: 'primary', reasons: reasonsFor(c) });
+    // A senior change needs its first reviewer from the seniors and owners; any further ones may be anyone.
+    const first = (tier === 'senior' ? candidates.filter((c) => c.senior || c.owner) : candidates)[0];
+    if (first !== undefined) reviewers.push({ ...first, role: 'primary', reasons: reasonsFor(first) });
+    if (first !== undefined || tier !== 'senior') {
+      for (const c of candidates) {
+        if (reviewers.length >= required) break;
+        if (!reviewers.some((r) => r.key === c.key)) reviewers.push({ ...c, role: 'primary', reasons: reasonsFor(c) });
+      }
+    }
     if (reviewers.length < required) {
       unmet =
-        tier === 'senior'
+        tier === 'senior' && reviewers.length === 0
           ? 'no available senior or owner: add one to routing.seniors or CODEOWNERS, or bring back someone away'
-          : 'no available reviewer: every known person is the author, a bot, away, departed, inactive or at their limit';
+          : reviewers.length === 0
+            ? 'no available reviewer: every known person is the author, a bot, away, departed, inactive or at their limit'
+            : `only ${reviewers.length} of ${required} reviewers available: everyone else is the author, a bot, away, departed, inactive or at their limit`;
       explanation.push(`unmet: ${unmet}`);
     }
     if (config.secondReviewerForSilos && silos.length > 0 && reviewers.length > 0) {
