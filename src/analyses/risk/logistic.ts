@@ -22,11 +22,23 @@ function standardise(model: Pick<LogisticModel, 'mean' | 'sd'>, j: number, raw: 
   return (signedLog1p(raw) - (model.mean[j] ?? 0)) / (model.sd[j] ?? 1);
 }
 
-/** Fits by Newton's method (IRLS); the scaler is fit on these (training) rows only. */
+/** The smallest L2 penalty used: separable data would otherwise send the coefficients to infinity. */
+const minRidge = 1e-3;
+
+/** log(1 + e^m) without overflow. */
+function softplus(m: number): number {
+  return m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m));
+}
+
+/**
+ * Fits by Newton's method (IRLS) with step halving: each step must lower the penalised negative
+ * log-likelihood (Armijo), so separable data, duplicated (collinear) columns or a saturated start
+ * cannot make it overshoot and diverge. The scaler is fit on these (training) rows only.
+ */
 export function fitLogistic(columns: readonly Float64Array[], labels: ArrayLike<number>, options: LogisticOptions = {}, weights?: ArrayLike<number>): LogisticModel {
   const n = labels.length;
   const p = columns.length;
-  const l2 = options.l2 ?? 1;
+  const l2 = Math.max(options.l2 ?? 1, minRidge);
   const maxIterations = options.maxIterations ?? 50;
   if (n === 0) throw new FlowgateError('INSUFFICIENT_DATA', 'No training rows to fit the logistic model on: mine more history first.');
   const mean: number[] = [];
@@ -44,12 +56,32 @@ export function fitLogistic(columns: readonly Float64Array[], labels: ArrayLike<
     sd.push(sdev);
     return t.map((x) => (x - m) / sdev);
   });
+  const margin = (w: Float64Array, i: number): number => {
+    let m = w[0] ?? 0;
+    for (let j = 0; j < p; j++) m += (w[j + 1] ?? 0) * ((z[j] as Float64Array)[i] ?? 0);
+    return m;
+  };
+  // The penalised negative log-likelihood Newton minimises.
+  const objective = (w: Float64Array): number => {
+    let f = 0;
+    for (let i = 0; i < n; i++) {
+      const m = margin(w, i);
+      f += (weights?.[i] ?? 1) * (softplus(m) - (labels[i] ?? 0) * m);
+    }
+    for (let a = 1; a <= p; a++) f += 0.5 * l2 * (w[a] ?? 0) ** 2;
+    return f;
+  };
   // w[0] is the intercept; w[1..p] the coefficients.
-  const w = new Float64Array(p + 1);
+  let w = new Float64Array(p + 1);
   let prior = 0;
-  for (let i = 0; i < n; i++) prior += labels[i] ?? 0;
-  const rate = Math.min(Math.max(prior / n, 1e-6), 1 - 1e-6);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    prior += (weights?.[i] ?? 1) * (labels[i] ?? 0);
+    total += weights?.[i] ?? 1;
+  }
+  const rate = Math.min(Math.max(prior / Math.max(total, 1e-12), 1e-6), 1 - 1e-6);
   w[0] = Math.log(rate / (1 - rate));
+  let current = objective(w);
   const size = p + 1;
   for (let iter = 0; iter < maxIterations; iter++) {
     const grad = new Float64Array(size);
@@ -57,7 +89,7 @@ export function fitLogistic(columns: readonly Float64Array[], labels: ArrayLike<
     const xi = new Float64Array(size);
     xi[0] = 1;
     for (let i = 0; i < n; i++) {
-      let m = w[0];
+      let m = w[0] ?? 0;
       for (let j = 0; j < p; j++) {
         const x = (z[j] as Float64Array)[i] ?? 0;
         xi[j + 1] = x;
@@ -78,16 +110,36 @@ export function fitLogistic(columns: readonly Float64Array[], labels: ArrayLike<
       grad[a] = (grad[a] ?? 0) + l2 * (w[a] ?? 0);
       hess[a * size + a] = (hess[a * size + a] ?? 0) + l2;
     }
+    // The intercept is not penalised; a saturated fit leaves its curvature near zero, so the
+    // direction gets a little of it (the step is still checked against the objective below).
+    hess[0] = (hess[0] ?? 0) + 1e-6 * Math.max(total, 1);
     for (let a = 0; a < size; a++) for (let b = 0; b < a; b++) hess[b * size + a] = hess[a * size + b] ?? 0;
     const step = solveSymmetric(hess, grad, size);
-    let change = 0;
-    for (let a = 0; a < size; a++) {
-      w[a] = (w[a] ?? 0) - (step[a] ?? 0);
-      change = Math.max(change, Math.abs(step[a] ?? 0));
+    let slope = 0;
+    for (let a = 0; a < size; a++) slope += (grad[a] ?? 0) * (step[a] ?? 0);
+    // Not a descent direction (numerically): fall back to the gradient.
+    const direction = slope > 0 ? step : grad;
+    if (slope <= 0) slope = grad.reduce((sum, g) => sum + g * g, 0);
+    let t = 1;
+    let next = w;
+    let value = current;
+    for (let halvings = 0; halvings < 40; halvings++, t /= 2) {
+      const candidate = Float64Array.from(w, (v, a) => v - t * (direction[a] ?? 0));
+      const f = objective(candidate);
+      if (Number.isFinite(f) && f <= current - 1e-4 * t * slope) {
+        next = candidate;
+        value = f;
+        break;
+      }
     }
-    if (change < 1e-8) break;
+    let change = 0;
+    for (let a = 0; a < size; a++) change = Math.max(change, Math.abs((next[a] ?? 0) - (w[a] ?? 0)));
+    const improvement = current - value;
+    w = next;
+    current = value;
+    if (change < 1e-8 || improvement <= 1e-12 * Math.max(1, Math.abs(current))) break;
   }
-  return { kind: 'logistic', mean, sd, coef: Array.from(w.subarray(1)), intercept: w[0] };
+  return { kind: 'logistic', mean, sd, coef: Array.from(w.subarray(1)), intercept: w[0] ?? 0 };
 }
 
 /** Solves A x = b for a symmetric positive-definite A (Cholesky), with a small ridge if needed. */
