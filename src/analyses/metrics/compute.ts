@@ -87,6 +87,8 @@ export interface FlowMetrics {
     incidentsDerived: number;
     labels: Availability;
     lanes: Availability;
+    /** Inputs that could not be used (FlowData.problems). */
+    problems: string[];
   };
   summary: { changes: number; authors: number; linesChanged: number; aiShare: number | null };
   dora: DoraMetrics;
@@ -369,6 +371,7 @@ export function computeMetrics(data: FlowData, options: ComputeOptions): FlowMet
       incidentsDerived: dora.incidents.filter((i) => i.incident.derivedFrom !== null).length,
       labels: data.labels,
       lanes: data.lanes,
+      problems: data.problems,
     },
     summary: {
       changes: inPeriod.length,

@@ -130,4 +130,6 @@ export interface FlowData {
   lanes: Availability;
   /** What was derived because events were missing. */
   derived: { pullRequests: number; deployments: number; incidents: number };
+  /** Inputs that could not be used (an invalid policy config), said in the report rather than hidden. */
+  problems: string[];
 }

@@ -1,5 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore, storeKinds, type TestStore } from '../../store/__fixtures__/test-stores.ts';
 import type { RepoBuilder } from '../../sources/git/__fixtures__/repo-builder.ts';
@@ -7,8 +5,8 @@ import { buildHistory, start } from '../../outputs/report/__fixtures__/history.t
 import { loadFlowData } from './load.ts';
 import { changeFlows } from './flow.ts';
 import { computeMetrics } from './compute.ts';
+import { runAnalysis } from '../run.ts';
 
-const cli = resolve(import.meta.dirname, '../../../bin/flowgate.js');
 const day = 86_400;
 
 describe.each(storeKinds)('metrics derived from git on %s', (kind) => {
@@ -25,11 +23,9 @@ describe.each(storeKinds)('metrics derived from git on %s', (kind) => {
 
   it('derives PRs from merge and squash messages, deployments from release tags and failures from reverts and hotfixes', async () => {
     store = await openTestStore(kind);
-    const env = { ...process.env, CI: 'true', ...(store.schema === undefined ? {} : { FLOWGATE_DB_SCHEMA: store.schema }) };
-    const mined = spawnSync(process.execPath, [cli, 'analyze', repo.dir, '--db', store.location, '--no-report', '--no-steps', '--json'], { encoding: 'utf8', env });
-    expect(mined.stderr).toBe('');
-    const repoRow = await store.db.selectFrom('repositories').select('id').executeTakeFirstOrThrow();
-    const data = await loadFlowData(store, repoRow.id);
+    const { mined } = await runAnalysis(store, repo.dir, { mineOnly: true });
+    expect(mined.warnings).toEqual([]);
+    const data = await loadFlowData(store, mined.repoId);
 
     expect(data.pullRequests.map((p) => [p.number, p.derived]).sort()).toEqual([
       [1, true],

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
-import { readConfigAt } from '../../core/config.ts';
+import { configFileName, readConfigAt, type FlowgateConfig } from '../../core/config.ts';
+import { toFlowgateError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import { git } from '../../sources/git/git.ts';
 import type { Database } from '../../store/schema.ts';
@@ -85,6 +85,7 @@ export async function loadFlowData(store: Store, repoId: number, options: LoadOp
   }
   const labels = await loadDefectLabels(db, repoId);
   const tiers = await loadTiers(db, repoId, changes);
+  const teams = repo.path !== null && existsSync(repo.path) ? loadTeams(repo.path, repo.branch) : { teams: [], problem: null };
   return {
     repoId,
     repoKey: repo.key,
@@ -97,12 +98,13 @@ export async function loadFlowData(store: Store, repoId: number, options: LoadOp
     incidents,
     reverts,
     files: await loadFiles(db, repoId, options.filesSince ?? 0),
-    teams: repo.path !== null && existsSync(repo.path) ? loadTeams(repo.path, repo.branch) : [],
+    teams: teams.teams,
     defectInducing: labels ?? new Set(),
     labels: labels === null ? 'not-yet-computed' : 'available',
     tiers: tiers ?? new Map<number, string>(),
     lanes: tiers === null ? 'not-yet-computed' : 'available',
     derived: { pullRequests: derivedPrs.length, deployments: derivedDeployments, incidents: derivedIncidents },
+    problems: teams.problem === null ? [] : [teams.problem],
   };
 }
 
@@ -423,29 +425,32 @@ async function loadTiers(db: Kysely<Database>, repoId: number, changes: readonly
   return tiers.size === 0 ? null : tiers;
 }
 
-/** Teams as the policy config may declare them: `teams: { name: [members] }` or `{ name: { members: [...] } }` or a list. */
-const TeamsSection = z.union([
-  z.record(z.string(), z.union([z.array(z.string()), z.looseObject({ members: z.array(z.string()) })])),
-  z.array(z.looseObject({ name: z.string(), members: z.array(z.string()) })),
-]);
+/** Teams from the policy config at the branch tip, or why there are none to use. */
+export interface TeamsRead {
+  teams: Team[];
+  /** Set when the config could not be used: says what was skipped and why. */
+  problem: string | null;
+}
 
-/** Teams from the policy config at the branch tip; none when the config has no teams (or is unreadable). */
-export function loadTeams(repoPath: string, branch: string | null): Team[] {
-  let raw: unknown;
+/**
+ * Teams from .flowgate.yml's typed `teams` section (the policy's definition) at the branch tip. An
+ * invalid config gives no teams and a problem that names it (the report prints and shows it) rather
+ * than silently dropping them.
+ */
+export function loadTeams(repoPath: string, branch: string | null): TeamsRead {
+  const rev = branch ?? 'HEAD';
+  let config: FlowgateConfig;
   try {
-    raw = (readConfigAt(repoPath, branch ?? 'HEAD') as Record<string, unknown>)['teams'];
+    config = readConfigAt(repoPath, rev);
   } catch (error) {
-    log.warn({ err: error }, 'policy config unreadable; throughput per team skipped');
-    return [];
+    const failure = toFlowgateError(error);
+    const problem = `${configFileName} at ${rev} cannot be used, so throughput per team and --pilot have no teams: ${failure.message}`;
+    return { teams: [], problem };
   }
-  return teamsFrom(raw);
+  return { teams: teamsFrom(config.teams), problem: null };
 }
 
-/** Normalises a `teams` config value into teams; anything unrecognised gives none. */
-export function teamsFrom(raw: unknown): Team[] {
-  const parsed = TeamsSection.safeParse(raw);
-  if (!parsed.success) return [];
-  if (Array.isArray(parsed.data)) return parsed.data.map((t) => ({ name: t.name, members: t.members }));
-  return Object.entries(parsed.data).map(([name, v]) => ({ name, members: Array.isArray(v) ? v : v.members }));
+/** The config's `teams` record as a list, in the order the file declares them. */
+export function teamsFrom(teams: FlowgateConfig['teams']): Team[] {
+  return Object.entries(teams).map(([name, team]) => ({ name, members: team.members }));
 }
-

@@ -121,6 +121,38 @@ describe.each(storeKinds)('flow metrics on %s', (kind) => {
     expect(m.coverage).toMatchObject({ changes: 3, prsWithEvents: 2, prsDerived: 0, labels: 'not-yet-computed', lanes: 'not-yet-computed' });
   });
 
+  it('takes a first success after only failed deployments as the baseline, and counts a change deployed twice once', async () => {
+    store = await openTestStore(kind);
+    // c0..c3: direct commits at hours 1..4, each coded for an hour before.
+    const { repoId } = await seedRepository(
+      store,
+      'acme/baseline',
+      [0, 1, 2, 3].map((n) => ({ sha: sha(n), codingStartedAt: at(n), commitTime: at(n + 1) })),
+    );
+    const deployments = [
+      // Failed: ships nothing, and the next success still has no earlier successful one.
+      { id: 'f0', at: at(4.5), result: 'failure', sha: sha(3) },
+      // The first success: which of c0, c1 were already running is unknown, so it ships none of them.
+      { id: 's1', at: at(5), result: 'success', sha: sha(1) },
+      // Ships c2 (lead time 6 - 2 = 4 h) and c3 (6 - 3 = 3 h).
+      { id: 's2', at: at(6), result: 'success', sha: sha(3) },
+      // A rollback to c2 and a redeploy of c3: nothing new ships.
+      { id: 's3', at: at(7), result: 'success', sha: sha(2) },
+      { id: 's4', at: at(8), result: 'success', sha: sha(3) },
+    ].map((d) => JSON.stringify({ ...d, type: 'deployment', environment: 'production' }));
+    await ingestEvents(store.db, repoId, parseEventLines(deployments.join('\n'), 'deployments.jsonl'));
+    const data = await loadFlowData(store, repoId);
+    const flows = changeFlows(data);
+    expect(flows.map((f) => f.deployment?.id ?? null)).toEqual([null, null, 's2', 's2']);
+    expect(flows.map((f) => f.leadTime)).toEqual([null, null, 4 * h, 3 * h]);
+    expect(flows.map((f) => f.stages.deploy)).toEqual([null, null, 3 * h, 2 * h]);
+    const m = computeMetrics(data, { period: { from: t0, to: t0 + 7 * 24 * h }, now: t0 });
+    expect(m.dora.deployments).toMatchObject({ count: 4, failed: 1 });
+    expect(m.dora.leadTime).toMatchObject({ p50: 3.5 * h, changes: 2 });
+    // Five production deployments, one failed, no incidents.
+    expect(m.dora.changeFailureRate).toMatchObject({ rate: 0.2, failed: 1, total: 5, failedDeployments: ['f0'] });
+  });
+
   it('is idempotent by event id: importing the same events again changes nothing', async () => {
     const { store, repoId } = await seeded();
     const again = await ingestEvents(store.db, repoId, parseEventLines(events.map((e) => JSON.stringify(e)).join('\n'), 'again.jsonl'));

@@ -70,7 +70,7 @@ export async function buildReport(store: Store, repoId: number, options: ReportO
     if (unknown.length > 0) {
       throw new FlowgateError(
         'USAGE',
-        `--pilot names unknown team(s) ${unknown.join(', ')}; teams in the policy config: ${[...known].join(', ') || 'none (add a teams section to .flowgate.yml)'}.`,
+        `--pilot names unknown team(s) ${unknown.join(', ')}; teams in the policy config: ${[...known].join(', ') || (data.problems[0] ?? 'none (add a teams section to .flowgate.yml)')}.`,
       );
     }
     const teamsOf = teamIndex(data);

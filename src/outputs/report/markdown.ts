@@ -28,6 +28,7 @@ function keyFigures(m: FlowMetrics): [string, string][] {
 export function renderMarkdown(report: Report): string {
   const m = report.metrics;
   const out: string[] = [`# flowgate report: ${m.repoKey}`, '', `${isoDay(m.period.from)} .. ${isoDay(m.period.to - 1)}, ${m.summary.changes} changes by ${m.summary.authors} authors.`, ''];
+  for (const problem of m.coverage.problems) out.push(`> **Warning:** ${problem.replace(/\n/g, ' ')}`, '');
   if (report.comparison.length > 1) {
     const figures = report.comparison.map(keyFigures);
     out.push('## Comparison', '', mdTable(['', ...report.comparison.map((v) => v.label)], (figures[0] ?? []).map(([name], i) => [name, ...figures.map((f) => f[i]?.[1] ?? '')])), '');

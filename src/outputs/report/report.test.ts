@@ -5,15 +5,50 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RepoBuilder } from '../../sources/git/__fixtures__/repo-builder.ts';
+import { runCli } from '../cli/main.ts';
 import { buildHistory, start } from './__fixtures__/history.ts';
 
 const cli = resolve(import.meta.dirname, '../../../bin/flowgate.js');
 const h = 3600;
 const day = 86_400;
+const alice = { name: 'Alice', email: 'alice@example.com' };
 
-function flowgate(args: string[]): { status: number | null; stdout: string; stderr: string } {
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as a child process: for what only a real process shows (exit status, streams, files). */
+function flowgateProcess(args: string[]): Run {
   const out = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   return { status: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+/**
+ * The same CLI entry point in this process (no child process start-up or TypeScript compile per
+ * call): the commands' standard output and error are captured while it runs.
+ */
+async function flowgate(args: string[]): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const writeOut = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  const capture =
+    (into: string[]) =>
+    (chunk: string | Uint8Array): boolean => {
+      into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    };
+  process.stdout.write = capture(out);
+  process.stderr.write = capture(err);
+  try {
+    const status = await runCli(args);
+    return { status, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = writeOut;
+    process.stderr.write = writeErr;
+  }
 }
 
 /** PR, review, check, deployment and incident events for the fixture history's PR #1. */
@@ -32,17 +67,32 @@ function eventLines(mergeSha: string): string {
   return `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
 }
 
+interface ReportJson {
+  summary: { changes: number };
+  teams: string[];
+  weekly: { byTeam: Record<string, number> }[];
+  coverage: { reviews: number; prsWithEvents: number; prsDerived: number; problems: string[] };
+  dora: { changeFailureRate: { failed: number; total: number }; timeToRestore: { p50: number }; deployments: { count: number; derived: number } };
+  provenance: { byClass: { key: string; prs: number; mergeRate: number | null }[] };
+  warnings: { id: string; status: string }[];
+}
+
 describe('flowgate import and report', () => {
   let repo: RepoBuilder;
   let dir: string;
   let db: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     repo = buildHistory();
+    // Teams come from the policy config's typed `teams` section: Bob is the pilot team "core".
+    repo.write('.flowgate.yml', 'teams:\n  core:\n    members: [bob@example.com]\n');
+    repo.commit('Add the flowgate config', { author: alice, time: start + 8 * day });
     dir = mkdtempSync(join(tmpdir(), 'flowgate-report-'));
     db = join(dir, 'store.db');
-    const mined = flowgate(['analyze', repo.dir, '--db', db, '--no-steps', '--json']);
+    const mined = await flowgate(['analyze', repo.dir, '--db', db, '--no-steps', '--no-report', '--json']);
     expect(mined.stderr).toBe('');
-    const mergeSha = repo.git('rev-parse', 'HEAD~4').trim();
+    expect(mined.status).toBe(0);
+    const mergeSha = repo.git('log', '--format=%H', '--grep', 'Merge pull request #1', 'main').trim();
+    expect(mergeSha).toMatch(/^[0-9a-f]{40}$/);
     writeFileSync(join(dir, 'events.jsonl'), eventLines(mergeSha));
   });
   afterAll(() => {
@@ -50,7 +100,7 @@ describe('flowgate import and report', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('rejects a file with bad lines, naming each line and field, and imports nothing', () => {
+  it('rejects a file with bad lines, naming each line and field, and imports nothing (exit status 65)', async () => {
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(
       bad,
@@ -62,35 +112,32 @@ describe('flowgate import and report', () => {
         JSON.stringify({ id: 'p', type: 'pull_request', action: 'reopened', at: start, number: 3 }),
       ].join('\n'),
     );
-    const run = flowgate(['import', bad, '--repo', repo.dir, '--db', db]);
+    const run = flowgateProcess(['import', bad, '--repo', repo.dir, '--db', db]);
     expect(run.status).toBe(65);
+    expect(run.stdout).toBe('');
     expect(run.stderr).toContain('line 2: (line): not valid JSON');
     expect(run.stderr).toMatch(/line 3: at: /);
     expect(run.stderr).toMatch(/line 3: sha: expected a git commit sha/);
     expect(run.stderr).toMatch(/line 5: action: /);
     expect(run.stderr).toContain('nothing was imported');
-    const json = JSON.parse(flowgate(['report', repo.dir, '--db', db, '--format', 'json']).stdout) as { coverage: { reviews: number } };
-    expect(json.coverage.reviews).toBe(0);
+    const report = await flowgate(['report', repo.dir, '--db', db, '--format', 'json']);
+    expect((JSON.parse(report.stdout) as ReportJson).coverage.reviews).toBe(0);
   });
 
-  it('imports events idempotently and reports them as JSON and Markdown', () => {
+  it('imports events idempotently and reports them as JSON and Markdown on standard output', async () => {
     const file = join(dir, 'events.jsonl');
-    const first = JSON.parse(flowgate(['import', file, '--repo', repo.dir, '--db', db, '--json']).stdout) as Record<string, number>;
-    expect(first).toMatchObject({ inserted: 9, skipped: 0 });
-    const second = JSON.parse(flowgate(['import', file, '--repo', repo.dir, '--db', db, '--json']).stdout) as Record<string, number>;
-    expect(second).toMatchObject({ inserted: 0, skipped: 9 });
+    const first = await flowgate(['import', file, '--repo', repo.dir, '--db', db, '--json']);
+    expect(first.status).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ inserted: 9, skipped: 0 });
+    const second = await flowgate(['import', file, '--repo', repo.dir, '--db', db, '--json']);
+    expect(JSON.parse(second.stdout)).toMatchObject({ inserted: 0, skipped: 9 });
 
-    const run = flowgate(['report', repo.dir, '--db', db, '--format', 'json', '--since', '2025-01-06', '--until', '2025-01-20']);
+    const run = await flowgate(['report', repo.dir, '--db', db, '--format', 'json', '--since', '2025-01-06', '--until', '2025-01-20']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    const m = JSON.parse(run.stdout) as {
-      coverage: { prsWithEvents: number; prsDerived: number };
-      dora: { changeFailureRate: { failed: number; total: number }; timeToRestore: { p50: number }; deployments: { count: number; derived: number } };
-      provenance: { byClass: { key: string; prs: number; mergeRate: number | null }[] };
-      warnings: { id: string; status: string }[];
-    };
+    const m = JSON.parse(run.stdout) as ReportJson;
     // PR #1 has events; PR #2 is still derived from its squash message.
-    expect(m.coverage).toMatchObject({ prsWithEvents: 1, prsDerived: 1 });
+    expect(m.coverage).toMatchObject({ prsWithEvents: 1, prsDerived: 1, problems: [] });
     // With a production deployment event, release tags are no longer used as deployments.
     expect(m.dora.deployments).toMatchObject({ count: 1, derived: 0 });
     expect(m.dora.changeFailureRate).toMatchObject({ failed: 1, total: 1 });
@@ -98,20 +145,31 @@ describe('flowgate import and report', () => {
     // The agent's closed PR counts against its merge rate.
     expect(m.provenance.byClass.find((r) => r.key === 'agent')).toMatchObject({ prs: 1, mergeRate: 0 });
     expect(m.warnings).toHaveLength(9);
+    // Throughput per team: Bob's three mainline changes (the PR #1 merge, "Break things", the hotfix).
+    expect(m.teams).toEqual(['core']);
+    expect(m.weekly.reduce((n, w) => n + (w.byTeam['core'] ?? 0), 0)).toBe(3);
 
-    const md = flowgate(['report', repo.dir, '--db', db, '--format', 'md', '--compare', '2025-01-06..2025-01-08,2025-01-09..2025-01-19']);
+    const md = await flowgate(['report', repo.dir, '--db', db, '--format', 'md', '--compare', '2025-01-06..2025-01-08,2025-01-09..2025-01-19']);
     expect(md.status).toBe(0);
     expect(md.stdout).toContain('## Comparison');
     expect(md.stdout).toContain('|  | 2025-01-06..2025-01-08 | 2025-01-09..2025-01-19 |');
-    const pilot = flowgate(['report', repo.dir, '--db', db, '--format', 'md', '--pilot', 'nope']);
-    expect(pilot.status).toBe(64);
-    expect(pilot.stderr).toContain('unknown team(s) nope');
+
+    const pilot = await flowgate(['report', repo.dir, '--db', db, '--format', 'json', '--pilot', 'core']);
+    expect(pilot.status).toBe(0);
+    const views = (JSON.parse(pilot.stdout) as { comparison: ReportJson[] }).comparison;
+    // The pilot team against the rest: Bob's 3 changes, everyone else's 4 (Add a, Add b, the revert, the config).
+    expect(views.map((v) => v.summary.changes)).toEqual([3, 4]);
+    const unknown = await flowgate(['report', repo.dir, '--db', db, '--format', 'md', '--pilot', 'nope']);
+    expect(unknown.status).toBe(64);
+    expect(unknown.stderr).toContain('unknown team(s) nope; teams in the policy config: core');
   });
 
-  it('writes a self-contained HTML report that renders every chart in Chromium without errors', async () => {
+  it('writes a self-contained HTML report with --out that renders every chart in Chromium without errors', async () => {
     const out = join(dir, 'report.html');
-    const run = flowgate(['report', repo.dir, '--db', db, '--out', out]);
+    const run = flowgateProcess(['report', repo.dir, '--db', db, '--out', out]);
     expect(run.status).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(`flowgate: report written to ${out}\n`);
     const html = readFileSync(out, 'utf8');
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/(src|href)=["']?https?:/i);
@@ -148,5 +206,24 @@ describe('flowgate import and report', () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it('warns, in the output and on standard error, when the policy config with the teams is invalid', async () => {
+    // The list form is not what the policy's `teams` schema accepts: the config is invalid as a whole.
+    repo.write('.flowgate.yml', 'teams:\n  core: [bob@example.com]\n');
+    repo.commit('Break the flowgate config', { author: alice, time: start + 9 * day });
+    const md = await flowgate(['report', repo.dir, '--db', db, '--format', 'md']);
+    expect(md.status).toBe(0);
+    expect(md.stderr).toMatch(/^flowgate: warning: \.flowgate\.yml at main cannot be used, so throughput per team and --pilot have no teams: .*teams\.core/s);
+    expect(md.stdout).toContain('> **Warning:** .flowgate.yml at main cannot be used');
+    const out = join(dir, 'invalid-config.html');
+    expect((await flowgate(['report', repo.dir, '--db', db, '--out', out])).status).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('<p class="problem">.flowgate.yml at main cannot be used');
+    const json = JSON.parse((await flowgate(['report', repo.dir, '--db', db, '--format', 'json'])).stdout) as ReportJson;
+    expect(json.teams).toEqual([]);
+    expect(json.coverage.problems).toHaveLength(1);
+    const pilot = await flowgate(['report', repo.dir, '--db', db, '--format', 'md', '--pilot', 'core']);
+    expect(pilot.status).toBe(64);
+    expect(pilot.stderr).toContain('unknown team(s) core; teams in the policy config: .flowgate.yml at main cannot be used');
   });
 });

@@ -63,7 +63,7 @@ export function renderSummary(m: FlowMetrics): string {
     'summary',
     'Summary',
     `<p class="lead">${m.summary.changes} changes by ${m.summary.authors} authors between ${isoDay(m.period.from)} and ${isoDay(m.period.to)}; ${formatPercent(m.summary.aiShare)} AI-written (ai-assisted or agent). ${bottleneck}</p>
-<p class="coverage">Data: ${c.prsWithEvents} changes with PR events, ${c.reviews} reviews, ${c.checks} checks.${derived.length > 0 ? ` <span class="derived">Derived (no events): ${derived.map(escapeHtml).join('; ')}.</span>` : ''} Defect labels: ${c.labels === 'available' ? 'available' : 'not yet computed'}; lanes: ${c.lanes === 'available' ? 'available' : 'not yet computed'}.</p>`,
+<p class="coverage">Data: ${c.prsWithEvents} changes with PR events, ${c.reviews} reviews, ${c.checks} checks.${derived.length > 0 ? ` <span class="derived">Derived (no events): ${derived.map(escapeHtml).join('; ')}.</span>` : ''} Defect labels: ${c.labels === 'available' ? 'available' : 'not yet computed'}; lanes: ${c.lanes === 'available' ? 'available' : 'not yet computed'}.</p>${c.problems.map((p) => `<p class="problem">${escapeHtml(p)}</p>`).join('')}`,
   );
 }
 
@@ -201,7 +201,7 @@ export function renderComparison(views: readonly FlowMetrics[]): string {
 const styles = `
 body{font-family:system-ui,-apple-system,sans-serif;margin:0 auto;max-width:960px;padding:24px;color:#222;background:#fafafa}
 h1{font-size:24px;margin-bottom:4px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
-.sub{color:#666;margin-top:0}.lead{font-size:15px}.coverage,.rule{color:#666;font-size:13px}.derived{color:#8a6d00}
+.sub{color:#666;margin-top:0}.lead{font-size:15px}.coverage,.rule{color:#666;font-size:13px}.derived{color:#8a6d00}.problem{color:#b2182b;font-size:13px;white-space:pre-wrap}
 .tiles{display:grid;grid-template-columns:repeat(4,1fr);gap:12px}.tile{background:#fff;border:1px solid #ddd;border-radius:8px;padding:12px}
 .tile-name{font-size:13px;color:#666}.tile-value{font-size:26px;font-weight:600;margin:6px 0}.tile-detail{font-size:12px;color:#666;margin-top:6px}
 .band{font-size:12px;padding:2px 8px;border-radius:10px;color:#fff}.band.elite{background:#1a9850}.band.high{background:#66bd63}.band.medium{background:#f4a582}.band.low{background:#d73027}.band.none{background:#aaa}

@@ -53,6 +53,7 @@ export function registerReport(program: Command): void {
     await withStore(flags.db, async (store) => {
       const repo = await repositoryToRead(store.db, path);
       const report = await buildReport(store, repo.id, options);
+      for (const problem of report.metrics.coverage.problems) process.stderr.write(`flowgate: warning: ${problem}\n`);
       const text =
         flags.format === 'json'
           ? `${JSON.stringify(report.comparison.length > 0 ? report : report.metrics, null, 2)}\n`
