@@ -7,7 +7,8 @@ import type { LaneName, Tier } from '../policy/schema.ts';
 import { computeTrust, type Trust } from '../trust/trust.ts';
 import type { Approval, ChangeFacts, CheckResult, Decision, DecisionInput, FiredRule, GateFile, JudgedApproval, JudgedCheck, Requirement } from './types.ts';
 
-type AuthorKind = 'human' | 'agent' | 'automation';
+/** What kind of author wrote a change, as the gate sees it. */
+export type AuthorKind = 'human' | 'agent' | 'automation';
 
 const short = (sha: string): string => sha.slice(0, 7);
 const list = (items: readonly string[], max = 5): string =>
@@ -32,7 +33,7 @@ function unlistedAgent(tool: string | null): CompiledAgent {
 }
 
 /** Classifies the author: a listed agent (by account, or by tool when provenance says agent), automation, or a human. */
-function classifyAuthor(policy: Policy, change: ChangeFacts, keys: Set<string>): { kind: AuthorKind; agent: CompiledAgent | null } {
+function classifyAuthor(policy: Policy, change: Pick<ChangeFacts, 'provenance'>, keys: Set<string>): { kind: AuthorKind; agent: CompiledAgent | null } {
   const { provenance } = change;
   const listed = policy.agents.find(
     (a) => overlaps(a.accounts, keys) || (provenance.class === 'agent' && a.config.tool !== undefined && a.config.tool === provenance.tool),
@@ -42,6 +43,15 @@ function classifyAuthor(policy: Policy, change: ChangeFacts, keys: Set<string>):
   const bot = [...keys].some((k) => k.includes('[bot]'));
   if (provenance.class === 'automation' || bot || overlaps(policy.automation, keys)) return { kind: 'automation', agent: null };
   return { kind: 'human', agent: null };
+}
+
+/**
+ * Who wrote a change, as the gate judges it: a policy agent (by account, or by tool when the
+ * provenance says agent; an unlisted agent gets a stable `unlisted-<tool>` id), automation, or a
+ * human.
+ */
+export function authorOf(policy: Policy, change: Pick<ChangeFacts, 'author' | 'provenance'>): { kind: AuthorKind; agent: CompiledAgent | null } {
+  return classifyAuthor(policy, change, expandKeys(policy, [change.author.email, change.author.login]));
 }
 
 /** Classifies an approver the same way: agents and automation can never approve. */
@@ -345,6 +355,7 @@ export function decideChange(input: DecisionInput): Decision {
     approvals: judged,
     checks,
     trust: author.kind === 'agent' ? trust : null,
+    notes: input.notes ?? [],
     toLowerTier: hintsToLower(policy, tier, rules, lines, files, trust, author.agent?.config.id ?? null, risk),
   };
 }

@@ -11,6 +11,12 @@ const outcomeLabel: Record<Decision['outcome'], string> = {
 
 const short = (sha: string): string => sha.slice(0, 7);
 
+const riskSource: Record<NonNullable<NonNullable<Decision['risk']>['source']>, string> = {
+  'repository-model': "the repository's model",
+  'default-model': 'the default model',
+  given: 'given with --risk',
+};
+
 /** The explanation as labelled sections of lines, shared by the text and markdown formats. */
 function sections(d: Decision): { title: string; lines: string[] }[] {
   const author = `${d.author.name} <${d.author.email}> (${d.author.kind}${d.author.agent === null ? '' : `: ${d.author.agent}`}; provenance ${d.provenance.class}${d.provenance.tool === null ? '' : `, ${d.provenance.tool}`})`;
@@ -25,7 +31,7 @@ function sections(d: Decision): { title: string; lines: string[] }[] {
     out.push({
       title: 'Risk',
       lines: [
-        `probability ${d.risk.probability.toFixed(2)}`,
+        `probability ${d.risk.probability.toFixed(2)}${d.risk.source === undefined ? '' : ` (${riskSource[d.risk.source]}${d.risk.modelId === undefined ? '' : ` ${d.risk.modelId}`})`}`,
         ...d.risk.topFactors.slice(0, 5).map((f) => `${f.feature} = ${f.value} (${f.contribution >= 0 ? '+' : ''}${f.contribution.toFixed(3)})`),
       ],
     });
@@ -43,6 +49,7 @@ function sections(d: Decision): { title: string; lines: string[] }[] {
     out.push({ title: 'Agent trust', lines: [`${t.level}: ${t.changes} changes, ${t.escapes} escapes, ${t.reverts} reverts${t.autoLane ? '' : `; ${t.toEarnAutoLane} more clean changes to earn the auto lane`}`] });
   }
   if (d.toLowerTier.length > 0) out.push({ title: 'To move it down a tier', lines: d.toLowerTier });
+  if (d.notes.length > 0) out.push({ title: 'Based on', lines: d.notes });
   return out;
 }
 

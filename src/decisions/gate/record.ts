@@ -1,13 +1,17 @@
+import type { Kysely } from 'kysely';
 import { appendAudit } from '../audit/log.ts';
-import type { Store } from '../../store/store.ts';
+import type { Database } from '../../store/schema.ts';
 import type { Decision } from './types.ts';
 
 /**
- * Stores a decision in `decisions` and appends it to the audit log, in one transaction: either
- * both are written or neither. `repoKey` finds the repository row (absolute path or owner/name).
+ * Stores a decision in `decisions` and appends it to the audit log, atomically: either both are
+ * written or neither. Given a transaction (`db.isTransaction`), both writes join it, so a caller
+ * (the GitHub service) commits them together with its own rows, or rolls all back; given a
+ * connection, they get a transaction of their own. `repoKey` finds the repository row (absolute
+ * path or owner/name); an unknown key stores the decision with no repository.
  */
-export async function recordDecision(store: Store, decision: Decision, subject: string, repoKey: string | null): Promise<{ id: number; seq: number }> {
-  return store.db.transaction().execute(async (tx) => {
+export async function recordDecision(db: Kysely<Database>, decision: Decision, subject: string, repoKey: string | null): Promise<{ id: number; seq: number }> {
+  const write = async (tx: Kysely<Database>): Promise<{ id: number; seq: number }> => {
     const repo = repoKey === null ? undefined : await tx.selectFrom('repositories').select('id').where('key', '=', repoKey).executeTakeFirst();
     const row = await tx
       .insertInto('decisions')
@@ -23,5 +27,6 @@ export async function recordDecision(store: Store, decision: Decision, subject: 
       .executeTakeFirstOrThrow();
     const { seq } = await appendAudit(tx, { kind: 'gate.decision', subject, payload: { decisionId: row.id, ...decision } });
     return { id: row.id, seq };
-  });
+  };
+  return db.isTransaction ? write(db) : db.transaction().execute(write);
 }

@@ -48,10 +48,17 @@ export interface ChangeFacts {
   changedSince: Record<string, string[] | null>;
 }
 
+/** Where a risk estimate came from: the repository's own model, the shipped default one, or a file (--risk). */
+export type RiskSource = 'repository-model' | 'default-model' | 'given';
+
 /** The risk model's estimate, when there is a model. */
 export interface RiskEstimate {
   probability: number;
   topFactors: { feature: string; value: number; contribution: number }[];
+  /** Absent for estimates made before the source was recorded. */
+  source?: RiskSource;
+  /** The stored model's id, when the repository's own model scored it. */
+  modelId?: number;
 }
 
 /** A review approval: who gave it and which head sha they approved. */
@@ -79,6 +86,8 @@ export interface DecisionInput {
   checks: CheckResult[];
   /** The author agent's trust (computeTrust); null when not an agent or no record is known. */
   trust: Trust | null;
+  /** Where risk and trust came from, shown with the decision (e.g. "the repository was never analyzed"). */
+  notes?: string[];
 }
 
 export type Outcome = 'merge-allowed' | 'needs-review' | 'blocked';
@@ -143,6 +152,8 @@ export interface Decision {
   approvals: JudgedApproval[];
   checks: JudgedCheck[];
   trust: Trust | null;
+  /** Where risk and trust came from (the store, a flag, or nothing: decided by rules alone). */
+  notes: string[];
   /** What would move the change down a tier. */
   toLowerTier: string[];
 }

@@ -6,15 +6,19 @@ import { signaturesFromConfig } from '../../../analyses/provenance/index.ts';
 import { configFileName, configJsonSchema, parseConfig, readConfigAt } from '../../../core/config.ts';
 import { FlowgateError } from '../../../core/errors.ts';
 import { collectChangeFacts } from '../../../decisions/gate/facts.ts';
-import { assertRepository, resolveCommit } from '../../../sources/git/git.ts';
+import { assertRepository, gitSync, resolveCommit } from '../../../sources/git/git.ts';
+import { repositoryKey } from '../../../sources/git/miner.ts';
+import { isPostgresUrl, resolveStoreUrl } from '../../../store/dialect.ts';
 import { decideChange } from '../../../decisions/gate/decide.ts';
 import { formatDecision, type DecisionFormat } from '../../../decisions/gate/format.ts';
 import { recordDecision } from '../../../decisions/gate/record.ts';
+import { storedGateInputs } from '../../../decisions/gate/stored-inputs.ts';
 import type { Decision, RiskEstimate } from '../../../decisions/gate/types.ts';
 import { loadPolicy, tierRank, tiers } from '../../../decisions/policy/policy.ts';
 import { writeStarterPolicy } from '../../../decisions/policy/starter.ts';
 import type { Tier } from '../../../decisions/policy/schema.ts';
 import { computeTrust } from '../../../decisions/trust/trust.ts';
+import type { Store } from '../../../store/store.ts';
 import { printJson, resolvePathArg, withDbOption, withStore } from '../shared.ts';
 
 /** Exit status of `check`/`explain` when the tier is at or above --fail-on (documented in docs/policy.md). */
@@ -70,25 +74,87 @@ export function exitStatusFor(decision: Decision, failOn: Tier | 'blocked'): num
   return 0;
 }
 
-/** Collects facts, reads the base policy, decides, prints, optionally records; sets the exit status. */
-async function runDecision(repoPath: string, base: string, head: string, options: DecideOptions): Promise<void> {
+/** Where check/explain read stored risk and trust: --db, else FLOWGATE_DB, else the default file when it exists. */
+function storeToRead(db: string | undefined): { url: string } | { missing: string } {
+  const url = resolveStoreUrl(db);
+  if (db !== undefined || isPostgresUrl(url)) return { url };
+  const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length).replace(/^\/\//, '') : url;
+  // Reading must not create a store: with none there, the repository was never analyzed.
+  return existsSync(path) ? { url } : { missing: path };
+}
+
+/** The head's commit time, subject and the number of commits the change brings (features of a proposed change). */
+function headFacts(repoPath: string, mergeBase: string, head: string): { time: number; title: string; commits: number; parents: number } {
+  const [time = '0', parents = '', title = ''] = gitSync(repoPath, ['log', '-1', '--format=%ct%x1f%P%x1f%s', head]).trim().split('\x1f');
+  const commits = mergeBase === head ? 1 : Number(gitSync(repoPath, ['rev-list', '--count', `${mergeBase}..${head}`]).trim());
+  return { time: Number(time), title, commits: Math.max(1, commits), parents: parents.split(' ').filter((p) => p !== '').length };
+}
+
+/**
+ * Collects facts, reads the base policy, takes risk and trust from the store (flags override),
+ * decides, prints, optionally records; sets the exit status. `landed`: explain of a commit on the
+ * mainline (its stored features and only the history before it count).
+ */
+async function runDecision(repoPath: string, base: string, head: string, options: DecideOptions, landed = false): Promise<void> {
   const { format, failOn } = checkFlags(options);
   const approvals = options.approvals === undefined ? [] : readJsonFlag(options.approvals, '--approvals', ApprovalsFile);
   const checks = options.checks === undefined ? [] : readJsonFlag(options.checks, '--checks', ChecksFile).map((c) => (c.sha === undefined ? { name: c.name, status: c.status } : { name: c.name, status: c.status, sha: c.sha }));
-  const risk: RiskEstimate | null = options.risk === undefined ? null : readJsonFlag(options.risk, '--risk', RiskFile);
+  const givenRisk: RiskEstimate | null = options.risk === undefined ? null : { ...readJsonFlag(options.risk, '--risk', RiskFile), source: 'given' };
+  const givenTrust = options.trust === undefined ? null : readJsonFlag(options.trust, '--trust', TrustFile);
   assertRepository(repoPath);
   const baseSha = resolveCommit(repoPath, base);
   // The policy in force is the base revision's: the change under judgement cannot rewrite it.
   const config = readConfigAt(repoPath, baseSha);
   const policy = loadPolicy(config, `${configFileName} at ${baseSha.slice(0, 7)}`);
-  const trust = options.trust === undefined ? null : computeTrust(readJsonFlag(options.trust, '--trust', TrustFile), policy);
   const change = collectChangeFacts(repoPath, baseSha, head, {
     approvedShas: approvals.map((a) => a.sha),
     signatures: signaturesFromConfig(config.provenance),
   });
-  const decision = decideChange({ policy, change, risk, approvals, checks, trust });
-  if (options.db !== undefined) {
-    await withStore(options.db, (store) => recordDecision(store, decision, decision.head, repoPath));
+  const { key } = await repositoryKey(repoPath);
+
+  const notes: string[] = [];
+  if (givenRisk !== null) notes.push(`risk from --risk ${options.risk ?? ''}`);
+  if (givenTrust !== null) notes.push(`agent trust from --trust ${options.trust ?? ''}`);
+  let risk = givenRisk;
+  let trust = givenTrust === null ? null : computeTrust(givenTrust, policy);
+  const decide = async (store: Store | null): Promise<Decision> => {
+    if (store !== null && (givenRisk === null || givenTrust === null)) {
+      const facts = headFacts(repoPath, change.mergeBase, change.head);
+      const stored = await storedGateInputs(
+        store.db,
+        key,
+        policy,
+        {
+          files: change.files,
+          author: change.author,
+          provenance: change.provenance,
+          time: landed ? facts.time : Math.floor(Date.now() / 1000),
+          title: facts.title,
+          commits: facts.commits,
+          kind: (landed ? facts.parents : facts.commits) > 1 ? 'merge' : 'direct',
+          sha: landed ? change.head : null,
+        },
+        // A flag replaces its part of the store's answer.
+        { risk: givenRisk === null, trust: givenTrust === null },
+      );
+      risk ??= stored.risk;
+      if (givenTrust === null) trust = stored.trust;
+      notes.push(...stored.notes);
+    }
+    const decision = decideChange({ policy, change, risk, approvals, checks, trust, notes });
+    if (store !== null && options.db !== undefined) await recordDecision(store.db, decision, decision.head, key);
+    return decision;
+  };
+
+  let decision: Decision;
+  const where = givenRisk !== null && givenTrust !== null && options.db === undefined ? null : storeToRead(options.db);
+  if (where === null) {
+    decision = await decide(null);
+  } else if ('missing' in where) {
+    notes.push(`no store at ${where.missing}: ${key} was never analyzed, decided by rules alone (run \`flowgate analyze\`, or pass --db)`);
+    decision = await decide(null);
+  } else {
+    decision = await withStore(where.url, decide);
   }
   process.stdout.write(formatDecision(decision, format));
   process.exitCode = exitStatusFor(decision, failOn);
@@ -102,8 +168,8 @@ function withDecisionOptions(command: Command): Command {
       .option('--fail-on <tier|blocked>', `exit ${exitTierAtOrAbove} when the tier is at or above this one; blocked changes always exit ${exitBlocked}`, 'blocked')
       .option('--approvals <file>', 'JSON: [{"by": "<login or e-mail>", "sha": "<approved head sha>"}]')
       .option('--checks <file>', 'JSON: [{"name": "ci", "status": "success", "sha": "<optional>"}]')
-      .option('--risk <file>', 'JSON: {"probability": 0.42, "topFactors": [{"feature", "value", "contribution"}]}')
-      .option('--trust <file>', "JSON: the author agent's past changes [{lane, defectInducing, reverted, time}]"),
+      .option('--risk <file>', 'override the stored risk: JSON {"probability": 0.42, "topFactors": [{"feature", "value", "contribution"}]}')
+      .option('--trust <file>', "override the agent's stored record: JSON [{lane, defectInducing, reverted, time}]"),
   ).addHelpText('after', `\nExit status: 0 pass, ${exitTierAtOrAbove} tier at or above --fail-on, ${exitBlocked} blocked (see docs/policy.md).`);
 }
 
@@ -165,6 +231,6 @@ export function registerGate(program: Command): void {
     } catch {
       throw new FlowgateError('USAGE', `${sha} is a root commit: it has no first parent to judge it against. Use \`flowgate check --base <rev> --head ${sha}\`.`);
     }
-    await runDecision(repoPath, base, head, options);
+    await runDecision(repoPath, base, head, options, true);
   });
 }
