@@ -173,7 +173,7 @@ describe.each(storeKinds)('flowgate check and explain with what the store knows 
       'trust of agent claude from its 2 earlier changes in the store (0 with a recorded gate decision, the others judged by this policy)',
     ]);
     const text = flowgate(['check', '--base', 'main', '--head', head, repo.dir], env).stdout;
-    expect(text).toMatch(/Risk:\n  probability \d\.\d\d \(the default model\)\n  \w+ = /);
+    expect(text).toMatch(/Risk:\n {2}probability \d\.\d\d \(the default model\)\n {2}\w+ = /);
     expect(text).toContain('Based on:\n  risk from the default model');
   });
 

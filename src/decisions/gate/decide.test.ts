@@ -184,6 +184,49 @@ agents:
     });
   });
 
+  describe('attacks that try to route around the gate', () => {
+    it('never lets a move or deletion of the policy file through a lane', () => {
+      const moved = branchWith(repo, 'policy-to-docs', { '.flowgate.yml': null, 'docs/old-policy.md': basePolicy });
+      expect(collectChangeFacts(repo.dir, 'main', moved).files).toEqual([expect.objectContaining({ status: 'R', path: 'docs/old-policy.md', oldPath: '.flowgate.yml' })]);
+      const d = decideIn(repo, moved);
+      expect(d).toMatchObject({ tier: 'senior', lane: null });
+      // The old path counts: the policy file leaving its place is a change to the policy.
+      expect(d.rules.find((r) => r.rule === 'protected')?.files).toEqual(['.flowgate.yml']);
+      const deleted = decideIn(repo, branchWith(repo, 'policy-gone', { '.flowgate.yml': null }));
+      expect(deleted.tier).toBe('senior');
+      expect(deleted.rules.map((r) => r.rule)).toContain('protected');
+    });
+
+    it("judges ownership by the base's CODEOWNERS, not one the change rewrites", () => {
+      const head = branchWith(repo, 'owners-grab', { '.github/CODEOWNERS': '* @eve\n', 'src/api/handler.ts': 'export const handler = () => 3;\n' }, { author: people.olivia });
+      const d = decideIn(repo, head, { checks: ci(head), approvals: [{ by: 'eve', sha: head }, { by: 'sam', sha: head }] });
+      expect(d.tier).toBe('senior');
+      const met = Object.fromEntries(d.requirements.map((r) => [r.id, r.met]));
+      // Under the head's CODEOWNERS eve would own everything; under the base's she owns nothing.
+      expect(met).toMatchObject({ 'code-owners:@org/backend': false, 'human-owner:@dev': false });
+      expect(d.outcome).toBe('needs-review');
+      expect(decideIn(repo, head, { checks: ci(head), approvals: [{ by: 'sam', sha: head }, { by: 'bob', sha: head }, { by: 'dev', sha: head }] }).outcome).toBe('merge-allowed');
+    });
+
+    it('blocks an agent that moves a file out of a forbidden path, even with approvals', () => {
+      repo.checkout('main').checkout('with-secret', true);
+      repo.write('src/secrets/key.ts', 'export const key = "k";\n').commit('add a secret', { author: people.dev });
+      repo.checkout('agent-move-secret', true);
+      repo.move('src/secrets/key.ts', 'src/key.ts');
+      const head = repo.commit('move the key', { author: people.agent });
+      repo.checkout('main');
+      const d = decideIn(repo, head, { base: 'with-secret', checks: ci(head), approvals: [{ by: 'bob', sha: head }, { by: 'sam', sha: head }, { by: 'dev', sha: head }] });
+      expect(d.outcome).toBe('blocked');
+      expect(d.violations).toEqual([expect.objectContaining({ rule: 'agent-forbidden-path', files: ['src/secrets/key.ts'] })]);
+    });
+
+    it('does not put a code file renamed into docs/ in the docs lane', () => {
+      const head = branchWith(repo, 'code-to-docs', { 'src/util.ts': null, 'docs/util.ts': 'export const one = 1;\n' });
+      expect(collectChangeFacts(repo.dir, 'main', head).files).toEqual([expect.objectContaining({ status: 'R', oldPath: 'src/util.ts' })]);
+      expect(decideIn(repo, head).lane).toBeNull();
+    });
+  });
+
   describe('agent authority (Cedar)', () => {
     it('blocks an agent touching a forbidden path even with every approval', () => {
       const head = branchWith(repo, 'agent-secret', { 'src/secrets/key.ts': 'export const key = "x";\n' }, { author: people.agent });
