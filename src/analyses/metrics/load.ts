@@ -6,7 +6,7 @@ import { log } from '../../core/log.ts';
 import { git } from '../../sources/git/git.ts';
 import type { Database } from '../../store/schema.ts';
 import type { Store } from '../../store/store.ts';
-import { createChangeIndex, createFixDetector } from '../labels/fixes.ts';
+import { createChangeIndex, createFixDetector, type ChangeIndex } from '../labels/fixes.ts';
 import type {
   FlowChange,
   FlowCheck,
@@ -109,21 +109,22 @@ export async function loadFlowData(store: Store, repoId: number, options: LoadOp
 }
 
 async function loadChanges(db: Kysely<Database>, repoId: number): Promise<FlowChange[]> {
-  const rows = await db
+  // Selected under FlowChange's names: rows are used as they come, without a second object per change.
+  return db
     .selectFrom('changes')
     .select([
       'id',
       'sha',
       'position',
       'kind',
-      'pr_number',
-      'author_id',
-      'author_name',
-      'author_email',
-      'commit_time',
-      'coding_started_at',
-      'lines_added',
-      'lines_deleted',
+      'pr_number as prNumber',
+      'author_id as authorId',
+      'author_name as author',
+      'author_email as authorEmail',
+      'commit_time as commitTime',
+      'coding_started_at as codingStartedAt',
+      'lines_added as linesAdded',
+      'lines_deleted as linesDeleted',
       'provenance',
       'tool',
       'subject',
@@ -131,31 +132,24 @@ async function loadChanges(db: Kysely<Database>, repoId: number): Promise<FlowCh
     .where('repo_id', '=', repoId)
     .orderBy('position')
     .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    sha: r.sha,
-    position: r.position,
-    kind: r.kind,
-    prNumber: r.pr_number,
-    authorId: r.author_id,
-    author: r.author_name,
-    authorEmail: r.author_email,
-    commitTime: r.commit_time,
-    codingStartedAt: r.coding_started_at,
-    linesAdded: r.lines_added,
-    linesDeleted: r.lines_deleted,
-    provenance: r.provenance,
-    tool: r.tool,
-    subject: r.subject,
-  }));
+}
+
+/** One sha/PR/subject index per loaded change list: loading, attribution and every computed view share it. */
+const changeIndexes = new WeakMap<readonly FlowChange[], ChangeIndex>();
+
+/** The labels module's change index over the mainline changes, built once per change list. */
+export function changeIndexOf(changes: readonly FlowChange[]): ChangeIndex {
+  let index = changeIndexes.get(changes);
+  if (index === undefined) {
+    index = createChangeIndex(changes, []);
+    changeIndexes.set(changes, index);
+  }
+  return index;
 }
 
 /** Resolves a full or abbreviated sha to its mainline position (null when not on the mainline). */
 export function positionIndex(changes: readonly FlowChange[]): (sha: string) => number | null {
-  const index = createChangeIndex(
-    changes.map((c) => ({ position: c.position, sha: c.sha, subject: c.subject, prNumber: c.prNumber })),
-    [],
-  );
+  const index = changeIndexOf(changes);
   return (sha) => (sha === '' ? null : (index.bySha(sha.toLowerCase()) ?? null));
 }
 
@@ -305,10 +299,7 @@ async function loadReverts(db: Kysely<Database>, repoId: number, changes: readon
     .execute();
   if (candidates.length === 0) return [];
   const detect = createFixDetector({ fixKeywords: [], issuePatterns: [] });
-  const index = createChangeIndex(
-    changes.map((c) => ({ position: c.position, sha: c.sha, subject: c.subject, prNumber: c.prNumber })),
-    [],
-  );
+  const index = changeIndexOf(changes);
   const idByPosition = new Map(changes.map((c) => [c.position, c.id]));
   const out: FlowRevert[] = [];
   for (const c of candidates) {
