@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RepoBuilder } from '../../sources/git/__fixtures__/repo-builder.ts';
 import { openTestStore, storeKinds, type TestStore } from '../../store/__fixtures__/test-stores.ts';
 import { seedStoreFromRepo } from '../routing/__fixtures__/seed-store.ts';
-import { backtestQueue, deriveReviewEvents, measureQueueParams, observationsFromEvents, serviceSamples } from './measure.ts';
+import { assignHistoricalTiers, backtestQueue, deriveReviewEvents, measureQueueParams, observationsFromEvents, serviceSamples } from './measure.ts';
 import { simulateQueue } from './queue.ts';
 
 const T0 = 1_700_000_000;
@@ -53,6 +53,24 @@ describe.each(storeKinds)('review events and backtest on %s', (kind) => {
     expect(observationsFromEvents(events)).toHaveLength(42);
     // Only the first of each burst found its reviewer idle: its sojourn is the service time.
     expect([...serviceSamples(events).values()].flat().every((m) => m === 60)).toBe(true);
+  });
+
+  it('gives each historical change its recorded tier, else the policy rules’ tier', async () => {
+    const events = await deriveReviewEvents(store, repoId);
+    const [first, second] = events;
+    await store.db.insertInto('decisions').values({ repo_id: repoId, subject: first?.sha ?? '', outcome: 'needs-review', tier: 'light', decision: '{}', created_at: T0 }).execute();
+    await store.db.insertInto('decisions').values({ repo_id: repoId, subject: first?.sha ?? '', outcome: 'needs-review', tier: 'senior', decision: '{}', created_at: T0 + 1 }).execute();
+    // Another repository's decision on the same sha is not this one's.
+    await store.db.insertInto('decisions').values({ repo_id: repoId + 1000, subject: second?.sha ?? '', outcome: 'pass', tier: 'light', decision: '{}', created_at: T0 }).execute();
+    const counts = await assignHistoricalTiers(store, repoId, events, { ruleTier: (e) => (e.files.some((f) => f.path.endsWith('f1.ts')) ? 'auto' : 'standard') });
+    expect(counts.bySource).toEqual({ decision: 1, policy: 41, default: 0 });
+    expect(counts.byTier).toEqual({ auto: 1, light: 0, standard: 40, senior: 1 });
+    expect([first?.tier, first?.tierSource, second?.tier, second?.tierSource]).toEqual(['senior', 'decision', 'auto', 'policy']);
+    // An auto-lane change of the past was still reviewed: its observation is at light.
+    expect(observationsFromEvents(events).map((o) => o.change.tier).slice(0, 3)).toEqual(['senior', 'light', 'standard']);
+    await assignHistoricalTiers(store, repoId, events);
+    expect(events[2]?.tierSource).toBe('default');
+    await store.db.deleteFrom('decisions').execute();
   });
 
   it('measures queue parameters that reproduce the observed waits', async () => {

@@ -1,7 +1,8 @@
 import { FlowgateError } from '../../core/errors.ts';
+import type { ProvenanceClass } from '../../store/schema.ts';
 import type { Store } from '../../store/store.ts';
 import type { ReviewObservation } from '../routing/estimate.ts';
-import type { ReviewTier } from '../routing/select.ts';
+import { reviewTiers, type ReviewTier } from '../routing/select.ts';
 import type { ArrivalStream, QueueParams, ReplayArrival, SimReviewer } from './queue.ts';
 import { simulateQueue } from './queue.ts';
 import { mean, quantile } from './random.ts';
@@ -13,15 +14,34 @@ import { mean, quantile } from './random.ts';
  */
 export interface ReviewEvent {
   changeId: number;
+  /** The merge commit. */
+  sha: string;
+  prNumber: number | null;
   reviewer: string;
   authors: string[];
+  /** The first brought-in commit's author, as the gate would see the change's author. */
+  author: { name: string; email: string; login: string | null };
+  provenance: { class: ProvenanceClass; tool: string | null };
   arrival: number;
   done: number;
+  /** The tier the change had: the recorded gate decision, else the policy's rules, else `standard` (see `tierSource`). */
   tier: ReviewTier;
+  tierSource: TierSource;
   files: { path: string; added: number | null; deleted: number | null }[];
 }
 
-/** Review events derived from the merge changes in the store (oldest first); `tierOf` defaults every change to `standard`. */
+/** Where a historical change's tier came from. */
+export type TierSource = 'decision' | 'policy' | 'default';
+
+/**
+ * The tier a historical change was reviewed at. A change the policy would now put in the `auto`
+ * lane was still reviewed by someone then, so for measuring reviews it counts as `light`.
+ */
+export function reviewedTier(tier: ReviewTier): ReviewTier {
+  return tier === 'auto' ? 'light' : tier;
+}
+
+/** Review events derived from the merge changes in the store (oldest first); `tierOf` defaults every change to `standard` (assignHistoricalTiers sets the real ones). */
 export async function deriveReviewEvents(
   store: Store,
   repoId: number,
@@ -33,7 +53,21 @@ export async function deriveReviewEvents(
     .innerJoin('change_commits as cc', 'cc.change_id', 'c.id')
     .innerJoin('identities as m', 'm.id', 'c.author_id')
     .innerJoin('identities as a', 'a.id', 'cc.author_id')
-    .select(['c.id as changeId', 'c.commit_time as done', 'm.key as merger', 'm.kind as mergerKind', 'a.key as author', 'cc.author_time as authorTime'])
+    .select([
+      'c.id as changeId',
+      'c.sha',
+      'c.pr_number as prNumber',
+      'c.provenance',
+      'c.tool',
+      'c.commit_time as done',
+      'm.key as merger',
+      'm.kind as mergerKind',
+      'a.key as author',
+      'a.name as authorName',
+      'a.email as authorEmail',
+      'a.github_login as authorLogin',
+      'cc.author_time as authorTime',
+    ])
     .where('c.repo_id', '=', repoId)
     .where('c.kind', 'in', ['merge', 'octopus']);
   if (options.since !== undefined) query = query.where('c.commit_time', '>=', options.since);
@@ -44,7 +78,21 @@ export async function deriveReviewEvents(
     if (row.mergerKind !== 'person') continue; // a bot merging is automation, not review
     let event = byChange.get(row.changeId);
     if (event === undefined) {
-      event = { changeId: row.changeId, reviewer: row.merger, authors: [], arrival: row.authorTime, done: row.done, tier: options.tierOf?.(row.changeId) ?? 'standard', files: [] };
+      const tier = options.tierOf?.(row.changeId);
+      event = {
+        changeId: row.changeId,
+        sha: row.sha,
+        prNumber: row.prNumber,
+        reviewer: row.merger,
+        authors: [],
+        author: { name: row.authorName, email: row.authorEmail, login: row.authorLogin },
+        provenance: { class: row.provenance, tool: row.tool },
+        arrival: row.authorTime,
+        done: row.done,
+        tier: tier ?? 'standard',
+        tierSource: tier === undefined ? 'default' : 'policy',
+        files: [],
+      };
       byChange.set(row.changeId, event);
     }
     if (!event.authors.includes(row.author)) event.authors.push(row.author);
@@ -59,9 +107,59 @@ export async function deriveReviewEvents(
   return events;
 }
 
-/** Review observations for the estimate: the wall-clock minutes of each derived review (a proxy until real review events exist). */
+/**
+ * Sets each event's tier to the one its change had: the latest gate decision recorded for it in
+ * `decisions` (by merge sha, or by `#<pr>@` in the subject), else `ruleTier(event)` (the policy's
+ * rules, supplied by the caller, which owns the policy), else `standard`. Returns how many came
+ * from each source and how many landed in each tier.
+ */
+export async function assignHistoricalTiers(
+  store: Pick<Store, 'db'>,
+  repoId: number,
+  events: ReviewEvent[],
+  options: { ruleTier?: ((event: ReviewEvent) => ReviewTier) | undefined } = {},
+): Promise<{ bySource: Record<TierSource, number>; byTier: Record<ReviewTier, number> }> {
+  const decided = await store.db
+    .selectFrom('decisions')
+    .select(['subject', 'tier'])
+    .where('repo_id', '=', repoId)
+    .where('tier', 'is not', null)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  const bySha = new Map<string, ReviewTier>();
+  const byPr = new Map<number, ReviewTier>();
+  for (const d of decided) {
+    const tier = reviewTiers.find((t) => t === d.tier);
+    if (tier === undefined) continue;
+    // Later decisions overwrite earlier ones: the last decision on a pull request is the one it merged under.
+    const pr = /#(\d+)@/.exec(d.subject);
+    if (pr !== null) byPr.set(Number(pr[1]), tier);
+    else bySha.set(d.subject.toLowerCase(), tier);
+  }
+  const bySource: Record<TierSource, number> = { decision: 0, policy: 0, default: 0 };
+  const byTier: Record<ReviewTier, number> = { auto: 0, light: 0, standard: 0, senior: 0 };
+  for (const event of events) {
+    const recorded = bySha.get(event.sha.toLowerCase()) ?? (event.prNumber === null ? undefined : byPr.get(event.prNumber));
+    if (recorded !== undefined) {
+      event.tier = recorded;
+      event.tierSource = 'decision';
+    } else if (options.ruleTier !== undefined) {
+      event.tier = options.ruleTier(event);
+      event.tierSource = 'policy';
+    } else {
+      event.tier = 'standard';
+      event.tierSource = 'default';
+    }
+    bySource[event.tierSource] += 1;
+    byTier[event.tier] += 1;
+  }
+  return { bySource, byTier };
+}
+
+/** Review observations for the estimate: the wall-clock minutes of each derived review (a proxy until real review events exist), at the tier the change had. */
 export function observationsFromEvents(events: readonly ReviewEvent[]): ReviewObservation[] {
-  return events.map((e) => ({ time: e.done, change: { files: e.files, tier: e.tier }, minutes: (e.done - e.arrival) / 60 })).filter((o) => o.minutes > 0);
+  return events.map((e) => ({ time: e.done, change: { files: e.files, tier: reviewedTier(e.tier) }, minutes: (e.done - e.arrival) / 60 })).filter((o) => o.minutes > 0);
 }
 
 /** How many reviews each reviewer works on at once: a fixed number, or `measured` from history. */
@@ -112,7 +210,7 @@ export function measureQueueParams(
   }
   const hours = (options.to - options.from) / 3600;
   const tiers = new Map<ReviewTier, number>();
-  for (const e of window) tiers.set(e.tier, (tiers.get(e.tier) ?? 0) + 1);
+  for (const e of window) tiers.set(reviewedTier(e.tier), (tiers.get(reviewedTier(e.tier)) ?? 0) + 1);
   const profiles = reviewerProfiles(window, options.parallel ?? 'measured');
   const pooled = [...profiles.values()].flatMap((p) => p.samples);
   const reviewers: SimReviewer[] = [...profiles.entries()]
@@ -120,7 +218,7 @@ export function measureQueueParams(
     .map(([id, p]) => ({ id, parallel: p.parallel, ...(p.samples.length >= 5 ? { service: { kind: 'empirical' as const, minutes: p.samples } } : {}) }));
   const service: QueueParams['service'] = {};
   for (const tier of tiers.keys()) {
-    const tierSamples = [...reviewerProfiles(window.filter((e) => e.tier === tier), options.parallel ?? 'measured').values()].flatMap((p) => p.samples);
+    const tierSamples = [...reviewerProfiles(window.filter((e) => reviewedTier(e.tier) === tier), options.parallel ?? 'measured').values()].flatMap((p) => p.samples);
     service[tier] = { kind: 'empirical', minutes: tierSamples.length >= 5 ? tierSamples : pooled };
   }
   return {
@@ -170,7 +268,7 @@ export function backtestQueue(
     const samples = own?.samples ?? [];
     return { id, parallel: own?.parallel ?? 1, service: { kind: 'empirical' as const, minutes: samples.length >= 5 ? samples : pooled } };
   });
-  const replay: ReplayArrival[] = test.map((e) => ({ minute: (e.arrival - start) / 60, tier: e.tier, reviewer: e.reviewer }));
+  const replay: ReplayArrival[] = test.map((e) => ({ minute: (e.arrival - start) / 60, tier: reviewedTier(e.tier), reviewer: e.reviewer }));
   const replications = options.replications ?? 20;
   const predicted: number[] = [];
   for (let i = 0; i < replications; i++) {

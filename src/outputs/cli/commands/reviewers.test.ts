@@ -99,11 +99,25 @@ describe.each(storeKinds)('flowgate reviewers and simulate on %s', (kind) => {
     expect(text.stdout).toContain('no available senior or owner');
   });
 
+  it('counts open review requests stored as events (flowgate import) as load', async () => {
+    const at = (d: number): string => new Date((T0 + d * 86_400) * 1000).toISOString();
+    const events = join(dir, `events-${kind}.jsonl`);
+    writeFileSync(
+      events,
+      [90, 91, 92]
+        .map((n) => JSON.stringify({ id: `pr-${n}`, type: 'pull_request', action: 'opened', at: at(39), number: n, author: 'dev1', requested_reviewers: [alice.email], additions: 2000 }))
+        .join('\n'),
+    );
+    expect((await flowgate(['import', events, '--repo', repo.dir])).status).toBe(0);
+    const busy = JSON.parse((await flowgate(['reviewers', repo.dir, '--base', 'main', '--head', 'pr', '--json'])).stdout) as { reviewers: { email: string; openReviews: number }[] };
+    expect(busy.reviewers.map((r) => r.email)).toEqual([dave.email]);
+  });
+
   it('simulates the measured queue with a what-if and a backtest', async () => {
     const run = await flowgate(['simulate', repo.dir, '--days', '30', '--horizon-days', '200', '--volume', '3', '--backtest', '--json']);
     expect(run.stderr).toBe('');
     const out = JSON.parse(run.stdout) as {
-      measured: { reviews: number; reviewers: string[] };
+      measured: { reviews: number; reviewers: string[]; tiers: { bySource: Record<string, number>; byTier: Record<string, number> } };
       baseline: { waitP50Minutes: number; waitMeanMinutes: number };
       whatIf: { volumeFactor: number; waitMeanMinutes: number };
       backtest: { test: { count: number }; predicted: { p50Minutes: number }; observed: { p50Minutes: number } };
@@ -111,6 +125,8 @@ describe.each(storeKinds)('flowgate reviewers and simulate on %s', (kind) => {
     };
     expect(out.measured.reviews).toBe(24);
     expect(out.measured.reviewers).toEqual([alice.email, dave.email]);
+    // Every merged pull request only adds a docs note: the policy's docs lane puts them in auto (reviewed then, measured as light).
+    expect(out.measured.tiers).toEqual({ bySource: { decision: 0, policy: 24, default: 0 }, byTier: { auto: 24, light: 0, standard: 0, senior: 0 } });
     expect(out.whatIf.volumeFactor).toBe(3);
     expect(out.whatIf.waitMeanMinutes).toBeGreaterThan(out.baseline.waitMeanMinutes);
     expect(out.backtest.test.count).toBe(12);

@@ -6,7 +6,10 @@ import { estimateReviewMinutes, evaluateReviewTimeModel, fitReviewTimeModel, typ
 import { changedPaths, commitAuthors } from '../../../analyses/routing/git.ts';
 import { gitSync as runGit, resolveCommit } from '../../../sources/git/git.ts';
 import { reviewTiers, selectReviewers, type ReviewTier } from '../../../analyses/routing/select.ts';
-import { backtestQueue, deriveReviewEvents, measureQueueParams, observationsFromEvents } from '../../../analyses/simulate/measure.ts';
+import { openRequestsFromStore, storedReviewHistory } from '../../../analyses/routing/stored-history.ts';
+import { assignHistoricalTiers, backtestQueue, deriveReviewEvents, measureQueueParams, observationsFromEvents, type ReviewEvent } from '../../../analyses/simulate/measure.ts';
+import { decideChange } from '../../../decisions/gate/decide.ts';
+import { loadPolicy, loadPolicyAt, type Policy } from '../../../decisions/policy/policy.ts';
 import { applyWhatIf, simulateQueue, type SimulationResult, type WhatIf } from '../../../analyses/simulate/queue.ts';
 import { readConfigAt } from '../../../core/config.ts';
 import { FlowgateError, isFlowgateError } from '../../../core/errors.ts';
@@ -68,10 +71,36 @@ function readLoadFile(path: string): { reviewer: string; estimatedMinutes: numbe
   return parsed.data;
 }
 
-/** The repository's store id, via the key the miner stores it under. */
-async function storedRepoId(db: Parameters<typeof getRepository>[0], repoPath: string): Promise<number> {
+/** The repository's store row, via the key the miner stores it under. */
+async function storedRepo(db: Parameters<typeof getRepository>[0], repoPath: string): Promise<{ id: number; key: string }> {
   const { key } = await repositoryKey(repoPath);
-  return (await getRepository(db, key)).id;
+  const repo = await getRepository(db, key);
+  return { id: repo.id, key: repo.key };
+}
+
+/**
+ * The tier the policy's rules give a historical change (no risk score: `tiers.unscored`, raised by
+ * size, lanes, floors, protected paths and provenance), for changes with no recorded decision.
+ */
+export function policyTierOf(policy: Policy): (event: ReviewEvent) => ReviewTier {
+  return (event) =>
+    decideChange({
+      policy,
+      change: {
+        base: '',
+        head: event.sha,
+        mergeBase: '',
+        author: event.author,
+        provenance: event.provenance,
+        files: event.files.map((f) => ({ path: f.path, oldPath: null, status: 'M' as const, added: f.added ?? 0, deleted: f.deleted ?? 0, binary: f.added === null, whitespaceOnly: false })),
+        codeOwners: null,
+        changedSince: {},
+      },
+      risk: null,
+      approvals: [],
+      checks: [],
+      trust: null,
+    }).tier;
 }
 
 /** A review-time model fitted on the repository's derived reviews, or the default when history is too thin. */
@@ -117,12 +146,15 @@ export function registerReviewers(program: Command): void {
     const tier = parseTier(flags.tier);
     const base = resolveCommit(repoPath, flags.base);
     const head = resolveCommit(repoPath, flags.head);
-    const openRequests = flags.load === undefined ? [] : readLoadFile(flags.load);
+    const loadFile = flags.load === undefined ? [] : readLoadFile(flags.load);
     const now = flags.now === undefined ? Number(runGit(repoPath, ['show', '-s', '--format=%ct', head]).trim()) : parseDateFlag(flags.now, '--now');
     const files = changedPaths(repoPath, base, head);
     const config = readConfigAt(repoPath, base);
     await withStore(flags.db, async (store) => {
-      const repoId = await storedRepoId(store.db, repoPath);
+      const repo = await storedRepo(store.db, repoPath);
+      const repoId = repo.id;
+      // Load: open requests from stored events (and flowgate's own requests), plus any --load file.
+      const openRequests = [...(await openRequestsFromStore(store.db, repo, { now })), ...loadFile];
       const selection = await selectReviewers({
         store,
         repoId,
@@ -130,12 +162,15 @@ export function registerReviewers(program: Command): void {
         authors: commitAuthors(repoPath, base, head),
         tier,
         openRequests,
+        reviewHistory: storedReviewHistory(store.db, repoId),
         config: config.routing,
         codeOwners: readCodeOwnersAt(repoPath, base),
         git: { repoPath, base },
         now,
       });
-      const model = modelFrom(observationsFromEvents(await deriveReviewEvents(store, repoId, { until: now })));
+      const history = await deriveReviewEvents(store, repoId, { until: now });
+      await assignHistoricalTiers(store, repoId, history, { ruleTier: policyTierOf(loadPolicy(config, `.flowgate.yml at ${base}`)) });
+      const model = modelFrom(observationsFromEvents(history));
       const estimate = estimateReviewMinutes({ files, tier }, model);
       if (flags.json === true) {
         printJson({ base, head, files: files.length, estimate, ...selection });
@@ -178,8 +213,9 @@ export function registerReviewers(program: Command): void {
     const horizonDays = parseNumberFlag(flags.horizonDays, '--horizon-days') ?? 365;
     const seed = parseNumberFlag(flags.seed, '--seed') ?? 1;
     await withStore(flags.db, async (store) => {
-      const repoId = await storedRepoId(store.db, repoPath);
+      const repoId = (await storedRepo(store.db, repoPath)).id;
       const events = await deriveReviewEvents(store, repoId);
+      const tiers = await assignHistoricalTiers(store, repoId, events, { ruleTier: policyTierOf(loadPolicyAt(repoPath, 'HEAD')) });
       const last = Math.max(...events.map((e) => e.arrival), 0);
       const measured = measureQueueParams(events, { from: last - days * 86_400, to: last + 1, seed });
       const params = { ...measured, horizonMinutes: horizonDays * 1440, warmupMinutes: Math.min(30, horizonDays / 10) * 1440 };
@@ -202,7 +238,7 @@ export function registerReviewers(program: Command): void {
           if (!isFlowgateError(error, 'INSUFFICIENT_DATA')) throw error;
         }
       }
-      const measuredSummary = { reviews: events.length, windowDays: days, arrivals: measured.arrivals, reviewers: measured.reviewers.map((r) => r.id) };
+      const measuredSummary = { reviews: events.length, windowDays: days, arrivals: measured.arrivals, reviewers: measured.reviewers.map((r) => r.id), tiers };
       if (flags.json === true) {
         printJson({ measured: measuredSummary, baseline: summarise(baseline), whatIf: scenario === null ? null : { ...whatIf, ...summarise(scenario) }, backtest, estimateError });
         return;
@@ -218,6 +254,7 @@ export function registerReviewers(program: Command): void {
       ];
       const out = [
         `measured ${measuredSummary.reviews} reviews (derived from merges); last ${days} days: ${measured.arrivals.map((a) => `${a.tier} ${(a.ratePerHour * 24).toFixed(2)}/day`).join(', ')}; ${measured.reviewers.length} reviewers`,
+        `tiers of the measured history: ${reviewTiers.map((t) => `${t} ${tiers.byTier[t]}`).join(', ')} (from recorded decisions ${tiers.bySource.decision}, policy rules ${tiers.bySource.policy}); auto-lane changes were reviewed then and count as light`,
         '',
         formatTable(['scenario', 'requests', 'wait p50', 'wait p90', 'wait mean', 'queue', 'utilisation'], [row('as measured', baseline), ...(scenario === null ? [] : [row('what-if', scenario)])]),
       ];
