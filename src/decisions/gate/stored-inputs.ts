@@ -301,20 +301,29 @@ export async function storedTrust(db: Kysely<Database>, repoId: number, policy: 
     time: p.time,
   });
   const lanes: Tier[] = [];
+  // Trust only ever moves an agent's change from auto to light: judge each change as if trusted,
+  // and work out the trust it had then (a walk over its record so far) only when it came out auto.
+  const asTrusted = computeTrust([], { config: { trust: { ...policy.config.trust, minChanges: 0 } } });
   for (const p of past) {
     let lane = p.recorded;
     if (lane === null) {
-      // What the gate would have said then: this policy, its risk, and the trust the agent had at that time.
-      const then = past.slice(0, lanes.length).map((q, i) => recordAt(q, lanes[i] ?? 'senior', p.time));
       const probability = scores.get(p.id);
-      lane = decideChange({
-        policy,
-        change: { base: p.sha, head: p.sha, mergeBase: p.sha, author: p.author, provenance: p.provenance, files: p.files, codeOwners: null, changedSince: {} },
-        risk: probability === undefined ? null : { probability, topFactors: [] },
-        approvals: [],
-        checks: [],
-        trust: computeTrust(then, policy),
-      }).tier;
+      const judge = (trust: Trust): Tier =>
+        decideChange({
+          policy,
+          change: { base: p.sha, head: p.sha, mergeBase: p.sha, author: p.author, provenance: p.provenance, files: p.files, codeOwners: null, changedSince: {} },
+          risk: probability === undefined ? null : { probability, topFactors: [] },
+          approvals: [],
+          checks: [],
+          trust,
+        }).tier;
+      lane = judge(asTrusted);
+      if (lane === 'auto') {
+        // What the gate would have said then: the trust the agent had at that time, from what was known then.
+        const then = past.slice(0, lanes.length).map((q, i) => recordAt(q, lanes[i] ?? 'senior', p.time));
+        const trustThen = computeTrust(then, policy);
+        if (!trustThen.autoLane) lane = judge(trustThen);
+      }
     }
     lanes.push(lane);
     records.push(recordAt(p, lane, asOf));
