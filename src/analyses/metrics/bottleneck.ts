@@ -7,6 +7,8 @@ export interface Bottleneck {
   /** `pr-events`: stages split by PR events; `git-only`: no PR events, the time before merge is all "coding". */
   basis: 'pr-events' | 'git-only';
   changes: number;
+  /** The stages with any data; with fewer than two there is no bottleneck to name. */
+  measured: Stage[];
   /** Mean seconds per stage over the changes used. */
   meanSeconds: Record<Stage, number | null>;
   /** Each stage's share of the summed flow time (0..1). */
@@ -33,8 +35,12 @@ export function computeBottleneck(flows: readonly ChangeFlow[], period: Period):
   let total = 0;
   for (const s of stages) total += meanSeconds[s] ?? 0;
   const shares = Object.fromEntries(stages.map((s) => [s, total === 0 || meanSeconds[s] === null ? null : (meanSeconds[s] ?? 0) / total])) as Record<Stage, number | null>;
+  const measured = stages.filter((s) => meanSeconds[s] !== null);
+  // A single measurable stage (git only, no deployments: first commit to merge) holds all the time by
+  // construction; naming it the bottleneck, or doing Amdahl's arithmetic on it, would say nothing.
+  const comparable = measured.length >= 2;
   let largest: Stage | null = null;
-  for (const s of stages) if (shares[s] !== null && (largest === null || (shares[s] ?? 0) > (shares[largest] ?? 0))) largest = s;
+  if (comparable) for (const s of stages) if (shares[s] !== null && (largest === null || (shares[s] ?? 0) > (shares[largest] ?? 0))) largest = s;
 
   const middle = (period.from + period.to) / 2;
   let grewMost: Bottleneck['grewMost'] = null;
@@ -46,7 +52,7 @@ export function computeBottleneck(flows: readonly ChangeFlow[], period: Period):
   }
   const p = shares.coding;
   const amdahl =
-    p === null
+    p === null || !comparable
       ? null
       : {
           codingShare: p,
@@ -54,5 +60,5 @@ export function computeBottleneck(flows: readonly ChangeFlow[], period: Period):
           speedupIfCodingFree: p >= 1 ? Infinity : 1 / (1 - p),
           savedIfCoding2x: p / 2,
         };
-  return { basis, changes: used.length, meanSeconds, shares, largest, grewMost, amdahl };
+  return { basis, changes: used.length, measured, meanSeconds, shares, largest, grewMost, amdahl };
 }

@@ -4,7 +4,8 @@ import { ingestEvents, parseEventLines } from '../../sources/events/ingest.ts';
 import { seedRepository } from './__fixtures__/seed.ts';
 import { computeMetrics } from './compute.ts';
 import { loadFlowData } from './load.ts';
-import { changeFlows } from './flow.ts';
+import { changeFlows, type ChangeFlow, type Stage } from './flow.ts';
+import { computeBottleneck } from './bottleneck.ts';
 
 const h = 3600;
 /** Monday 2025-01-06 00:00 UTC. */
@@ -159,5 +160,49 @@ describe.each(storeKinds)('flow metrics on %s', (kind) => {
     expect(again).toEqual({ inserted: 0, skipped: events.length });
     const count = await store.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(String(count.n))).toBe(events.length);
+  });
+});
+
+describe('bottleneck', () => {
+  const day = 24 * h;
+  /** A change's flow with just what the bottleneck reads. */
+  function flow(mergedAt: number, split: ChangeFlow['split'], stageHours: Partial<Record<Stage, number>>): ChangeFlow {
+    const stageSeconds = (s: Stage): number | null => (stageHours[s] === undefined ? null : (stageHours[s] ?? 0) * h);
+    return {
+      change: { id: mergedAt, sha: sha(mergedAt % 10), position: 0, kind: 'merge', prNumber: null, authorId: 1, author: 'a', authorEmail: 'a@example.com', commitTime: mergedAt, codingStartedAt: mergedAt, linesAdded: 1, linesDeleted: 0, provenance: 'human', tool: null, subject: 's' },
+      pr: null,
+      mergedAt,
+      readyAt: null,
+      firstReviewAt: null,
+      reviewers: [],
+      deployment: null,
+      stages: { coding: stageSeconds('coding'), pickup: stageSeconds('pickup'), review: stageSeconds('review'), deploy: stageSeconds('deploy') },
+      leadTime: null,
+      split,
+    };
+  }
+  const period = { from: t0, to: t0 + 10 * day };
+
+  it('names the largest stage, the one that grew most, and the Amdahl arithmetic, by hand-checked values', () => {
+    // Two changes before the middle (day 5) wait 1 h for pickup, three after wait 5 h; the rest is constant.
+    const flows = [1, 2, 6, 7, 8].map((d) => flow(t0 + d * day, 'pr', { coding: 2, pickup: d < 5 ? 1 : 5, review: 3, deploy: 4 }));
+    const b = computeBottleneck(flows, period);
+    // Means: coding 2, pickup (1 + 1 + 5 + 5 + 5) / 5 = 3.4, review 3, deploy 4; sum 12.4 h.
+    expect(b).toMatchObject({ basis: 'pr-events', changes: 5, largest: 'deploy', measured: ['coding', 'pickup', 'review', 'deploy'] });
+    expect(b.shares.deploy).toBeCloseTo(4 / 12.4, 10);
+    expect(b.grewMost).toEqual({ stage: 'pickup', before: 1 * h, after: 5 * h });
+    const p = 2 / 12.4;
+    expect(b.amdahl?.codingShare).toBeCloseTo(p, 10);
+    expect(b.amdahl?.speedupIfCoding2x).toBeCloseTo(1 / (1 - p / 2), 10);
+    expect(b.amdahl?.speedupIfCodingFree).toBeCloseTo(1 / (1 - p), 10);
+    expect(b.amdahl?.savedIfCoding2x).toBeCloseTo(p / 2, 10);
+  });
+
+  it('names no bottleneck when only one stage can be measured', () => {
+    // Git only, no deployments: first commit to merge is all there is, so coding would be "100%" by construction.
+    const flows = [1, 2, 6].map((d) => flow(t0 + d * day, 'direct', { coding: d }));
+    const b = computeBottleneck(flows, period);
+    expect(b).toMatchObject({ basis: 'git-only', measured: ['coding'], largest: null, amdahl: null });
+    expect(b.grewMost).toEqual({ stage: 'coding', before: 1.5 * h, after: 6 * h });
   });
 });

@@ -39,6 +39,8 @@ export function renderMarkdown(report: Report): string {
     out.push('## Bottleneck', '', `${b.largest} holds ${formatPercent(b.shares[b.largest] ?? null)} of flow time${b.grewMost === null ? '' : `; ${b.grewMost.stage} grew most`}.`);
     if (b.amdahl !== null) out.push(`Coding is ${formatPercent(b.amdahl.codingShare)}: twice-as-fast coding gives ${b.amdahl.speedupIfCoding2x.toFixed(2)}x, instant coding at most ${b.amdahl.speedupIfCodingFree.toFixed(2)}x.`);
     out.push('');
+  } else if (b.measured.length === 1) {
+    out.push('## Bottleneck', '', `Only ${b.measured.join('')} time can be measured without PR events or deployments: no bottleneck to name.`, '');
   }
   out.push('## Warning signs', '');
   for (const w of m.warnings) {

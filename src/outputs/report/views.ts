@@ -57,7 +57,9 @@ export function renderSummary(m: FlowMetrics): string {
   const b = m.bottleneck;
   const bottleneck =
     b.largest === null
-      ? 'No stage data yet.'
+      ? b.measured.length === 1
+        ? `Only ${b.measured.join('')} time can be measured without PR events or deployments, so there is no bottleneck to name: import them (docs/events.md).`
+        : 'No stage data yet.'
       : `Bottleneck: <b>${b.largest}</b> holds ${formatPercent(b.shares[b.largest] ?? null, 0)} of flow time${b.grewMost === null ? '' : `; <b>${b.grewMost.stage}</b> grew most (${formatDuration(b.grewMost.before)} → ${formatDuration(b.grewMost.after)} mean)`}.`;
   return section(
     'summary',
@@ -94,7 +96,7 @@ export function renderFlow(m: FlowMetrics): string {
   const amdahl =
     a === null
       ? ''
-      : `<p class="amdahl">Coding is ${formatPercent(a.codingShare)} of flow time. Amdahl: coding twice as fast makes delivery ${a.speedupIfCoding2x.toFixed(2)}× faster (saves ${formatPercent(a.savedIfCoding2x)}); even instant coding caps it at ${Number.isFinite(a.speedupIfCodingFree) ? `${a.speedupIfCodingFree.toFixed(2)}×` : 'no limit'}. Speed up <b>${m.bottleneck.largest ?? 'n/a'}</b> instead.</p>`;
+      : `<p class="amdahl">Coding is ${formatPercent(a.codingShare)} of flow time. Amdahl: coding twice as fast makes delivery ${a.speedupIfCoding2x.toFixed(2)}× faster (saves ${formatPercent(a.savedIfCoding2x)}); even instant coding caps it at ${Number.isFinite(a.speedupIfCodingFree) ? `${a.speedupIfCodingFree.toFixed(2)}×` : 'no limit'}. ${m.bottleneck.largest === 'coding' ? 'Coding itself holds the most time.' : `Speed up <b>${m.bottleneck.largest ?? 'n/a'}</b> instead.`}</p>`;
   const basis = m.bottleneck.basis === 'git-only' ? '<p class="derived">No PR events: the time before merge cannot be split and counts as coding.</p>' : '';
   return section(
     'flow',
