@@ -96,7 +96,8 @@ export interface FlowRevert {
 export interface FlowFileTouch {
   changeId: number;
   path: string;
-  added: number;
+  /** Lines added; null when unknown (its blob was missing when the change was mined). */
+  added: number | null;
 }
 
 /** A team from the policy config: its name and the people (names, e-mails or logins) in it. */

@@ -4,8 +4,11 @@ import type { FlowChange, FlowFileTouch } from './data.ts';
 export interface FolderKnowledge {
   folder: string;
   changes: number;
+  /** Added lines whose count is known. */
   linesAdded: number;
-  /** The author with most added lines. */
+  /** What main developer and share are measured in: added lines, or changes when no line count is known. */
+  basis: 'lines' | 'changes';
+  /** The author with most added lines (most changes on the `changes` basis). */
   mainDeveloper: string;
   mainShare: number;
   /** 1 - sum((author's revisions / revisions)^2): 0 when one author made every change. */
@@ -24,8 +27,8 @@ export function folderOf(path: string, depth: number): string {
 }
 
 /**
- * Knowledge per folder over the given touches: main developer by added lines, fragmentation by
- * revisions; a silo has at least `minChanges` changes and one active author in the recent window
+ * Knowledge per folder over the given touches: main developer by added lines (by revisions where no
+ * line count is known, as in a partial clone: unknown is not zero), fragmentation by revisions; a silo has at least `minChanges` changes and one active author in the recent window
  * (`activeSince`) who is also its main developer.
  */
 export function folderKnowledge(
@@ -49,7 +52,7 @@ export function folderKnowledge(
     const folder = folderOf(t.path, depth);
     const acc: Acc = folders.get(folder) ?? { changes: new Set<number>(), added: new Map<string, number>(), revisions: new Map<string, Set<number>>(), active: new Set<string>() };
     acc.changes.add(t.changeId);
-    acc.added.set(change.author, (acc.added.get(change.author) ?? 0) + t.added);
+    if (t.added !== null) acc.added.set(change.author, (acc.added.get(change.author) ?? 0) + t.added);
     const revs = acc.revisions.get(change.author) ?? new Set<number>();
     revs.add(t.changeId);
     acc.revisions.set(change.author, revs);
@@ -70,6 +73,16 @@ export function folderKnowledge(
     }
     let revisions = 0;
     for (const r of acc.revisions.values()) revisions += r.size;
+    const basis = totalAdded > 0 ? 'lines' : 'changes';
+    if (basis === 'changes') {
+      mainAdded = -1;
+      for (const [author, r] of acc.revisions) {
+        if (r.size > mainAdded) {
+          main = author;
+          mainAdded = r.size;
+        }
+      }
+    }
     let sumSquares = 0;
     for (const r of acc.revisions.values()) sumSquares += (r.size / revisions) ** 2;
     const active = acc.active.size;
@@ -77,8 +90,9 @@ export function folderKnowledge(
       folder,
       changes: acc.changes.size,
       linesAdded: totalAdded,
+      basis,
       mainDeveloper: main,
-      mainShare: totalAdded === 0 ? 0 : mainAdded / totalAdded,
+      mainShare: basis === 'lines' ? mainAdded / totalAdded : revisions === 0 ? 0 : mainAdded / revisions,
       fragmentation: 1 - sumSquares,
       activeAuthors: active,
       silo: acc.changes.size >= minChanges && active === 1 && acc.active.has(main),

@@ -360,7 +360,7 @@ async function loadFiles(db: Kysely<Database>, repoId: number, since: number): P
     .where('changes.repo_id', '=', repoId)
     .where('changes.commit_time', '>=', since)
     .execute();
-  return rows.map((r) => ({ changeId: r.change_id, path: r.path, added: r.added ?? 0 }));
+  return rows.map((r) => ({ changeId: r.change_id, path: r.path, added: r.added }));
 }
 
 /** True when the store has the table (another module's migration may not have created it yet). */

@@ -6,6 +6,8 @@ import { computeMetrics } from './compute.ts';
 import { loadFlowData } from './load.ts';
 import { changeFlows, type ChangeFlow, type Stage } from './flow.ts';
 import { computeBottleneck } from './bottleneck.ts';
+import type { FlowChange } from './data.ts';
+import { folderKnowledge } from './knowledge.ts';
 
 const h = 3600;
 /** Monday 2025-01-06 00:00 UTC. */
@@ -204,5 +206,32 @@ describe('bottleneck', () => {
     const b = computeBottleneck(flows, period);
     expect(b).toMatchObject({ basis: 'git-only', measured: ['coding'], largest: null, amdahl: null });
     expect(b.grewMost).toEqual({ stage: 'coding', before: 1.5 * h, after: 6 * h });
+  });
+});
+
+describe('knowledge map', () => {
+  const change = (id: number, author: string, commitTime: number): FlowChange => ({
+    id, sha: sha(id), position: id, kind: 'direct', prNumber: null, authorId: id, author, authorEmail: `${author}@example.com`,
+    commitTime, codingStartedAt: commitTime, linesAdded: 0, linesDeleted: 0, provenance: 'human', tool: null, subject: 's',
+  });
+
+  it('measures main developer by added lines, and by changes where no line count is known (not as zero lines)', () => {
+    const changes = new Map([
+      [1, change(1, 'ann', at(1))],
+      [2, change(2, 'ann', at(2))],
+      [3, change(3, 'ann', at(3))],
+      [4, change(4, 'ben', at(4))],
+    ]);
+    const touches = [
+      // src/lib: Ben's one change adds 90 lines, Ann's three add 10: Ben holds 90% of the lines.
+      ...[1, 2, 3].map((id) => ({ changeId: id, path: 'src/lib/a.ts', added: id === 3 ? 4 : 3 })),
+      { changeId: 4, path: 'src/lib/b.ts', added: 90 },
+      // src/ui: every count unknown: Ann has 3 of 4 changes.
+      ...[1, 2, 3, 4].map((id) => ({ changeId: id, path: 'src/ui/v.ts', added: null })),
+    ];
+    const k = folderKnowledge(touches, changes, { activeSince: at(0) });
+    expect(k.find((f) => f.folder === 'src/lib')).toMatchObject({ basis: 'lines', mainDeveloper: 'ben', mainShare: 0.9, linesAdded: 100, changes: 4 });
+    // Fragmentation by revisions: 1 - (3/4)^2 - (1/4)^2 = 0.375.
+    expect(k.find((f) => f.folder === 'src/ui')).toMatchObject({ basis: 'changes', mainDeveloper: 'ann', mainShare: 0.75, linesAdded: 0, fragmentation: 0.375 });
   });
 });

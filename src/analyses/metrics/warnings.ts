@@ -222,7 +222,7 @@ function silos(ctx: Ctx): Warning {
     ...base,
     status: found.length > 0 ? 'triggered' : 'ok',
     value: `${found.length} of ${folders.length} folders`,
-    evidence: found.slice(0, maxEvidence).map((f) => ({ kind: 'folder', ref: f.folder, detail: `${f.mainDeveloper}: ${pct(f.mainShare)} of added lines, fragmentation ${f.fragmentation.toFixed(2)}, ${f.changes} changes` })),
+    evidence: found.slice(0, maxEvidence).map((f) => ({ kind: 'folder', ref: f.folder, detail: `${f.mainDeveloper}: ${pct(f.mainShare)} of ${f.basis === 'lines' ? 'added lines' : 'changes (line counts unknown)'}, fragmentation ${f.fragmentation.toFixed(2)}, ${f.changes} changes` })),
   };
 }
 

@@ -170,11 +170,11 @@ export function renderReviewerLoad(m: FlowMetrics): string {
 /** Knowledge map and silos. */
 export function renderKnowledge(m: FlowMetrics): string {
   const silos = m.knowledge.filter((f) => f.silo).slice(0, 20);
-  const rows = silos.map((f) => [escapeHtml(f.folder), escapeHtml(f.mainDeveloper), formatPercent(f.mainShare, 0), f.fragmentation.toFixed(2), String(f.changes)]);
+  const rows = silos.map((f) => [escapeHtml(f.folder), escapeHtml(f.mainDeveloper), `${formatPercent(f.mainShare, 0)}${f.basis === 'lines' ? '' : ' of changes'}`, f.fragmentation.toFixed(2), String(f.changes)]);
   return section(
     'knowledge',
     'Knowledge map',
-    `${chartFigure('knowledge', knowledgeChart(m))}${rows.length === 0 ? '<p>No knowledge silos.</p>' : table(['folder (silo)', 'main developer', 'share of added lines', 'fragmentation', 'changes'], rows)}`,
+    `${chartFigure('knowledge', knowledgeChart(m))}${rows.length === 0 ? '<p>No knowledge silos.</p>' : table(['folder (silo)', 'main developer', 'share of added lines (else of changes)', 'fragmentation', 'changes'], rows)}`,
   );
 }
 
