@@ -1,3 +1,5 @@
+import type { Decision } from '../decisions/gate/types.ts';
+
 /** A pull request as the gate sees it: fetched fresh from GitHub at decision time. */
 export interface PullRequestFacts {
   repo: string;
@@ -41,6 +43,8 @@ export interface GateVerdict {
   requiredChecksPassed: boolean;
   risk: number | null;
   reasons: string[];
+  /** The gate's whole decision, recorded in its `decisions` table and the audit log (absent when no gate decided: an invalid policy). */
+  decision?: Decision;
 }
 
 /** The gate as the service calls it (gateDecider wraps the gate module's decideChange). */

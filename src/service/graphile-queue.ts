@@ -75,6 +75,9 @@ export async function runGraphileQueue(
     noHandleSignals: true,
     logger: workerLogger,
     taskList,
+    // Completions within one tick go to PostgreSQL as one statement. No local queue (batched job
+    // fetching): a batch may take two jobs of one named queue, and a pull request's jobs must not overlap.
+    preset: { worker: { completeJobBatchDelay: 0 } },
   });
   const workerUtils: WorkerUtils = await makeWorkerUtils({ connectionString, logger: workerLogger });
   const heartbeat = startHeartbeat(

@@ -67,9 +67,18 @@ describe.each(storeKinds)('flowgate serve on %s', (kind) => {
 
   it('decides a docs-only pull request: success check run, one comment, auto-merged at the decided head', async () => {
     const payload = setup('docs', [{ filename: 'docs/guide.md', additions: 10, deletions: 2 }]);
+    const mark = fake.requests.length;
     const response = await deliver(base, secret, 'pull_request', payload);
     expect(response.status).toBe(202);
     await service.runner?.idle();
+    // Four GitHub round trips: the facts (one GraphQL query), the check run, the comment, the merge
+    // (App authentication aside: the installation lookup and its token, once per repository).
+    expect(
+      fake.requests
+        .slice(mark)
+        .filter((r) => !r.path.endsWith('/access_tokens') && !r.path.endsWith('/installation'))
+        .map((r) => `${r.method} ${r.path}`),
+    ).toEqual(['POST /graphql', 'POST /repos/acme/docs/check-runs', 'POST /repos/acme/docs/issues/7/comments', 'PUT /repos/acme/docs/pulls/7/merge']);
     const repo = fake.repo('acme/docs');
     expect(repo.checkRuns.filter((r) => r.name === 'flowgate')).toMatchObject([{ head_sha: payload.pull_request.head.sha, status: 'completed', conclusion: 'success' }]);
     expect(repo.comments).toHaveLength(1);
@@ -77,8 +86,14 @@ describe.each(storeKinds)('flowgate serve on %s', (kind) => {
     expect(repo.merges).toEqual([{ number: 7, sha: payload.pull_request.head.sha }]);
     const decisions = await service.store.db.selectFrom('pr_decisions').selectAll().where('repo', '=', 'acme/docs').execute();
     expect(decisions).toMatchObject([{ tier: 'auto', conclusion: 'success', merged: 1 }]);
-    const audit = await service.store.db.selectFrom('audit_records').select(['kind', 'subject']).where('subject', 'like', 'acme/docs#7@%').execute();
-    expect(audit).toEqual([{ kind: 'gate.decision', subject: `acme/docs#7@${payload.pull_request.head.sha}` }]);
+    // One decision record: the gate's `decisions` row, linked from the service's row and named by the audit entry.
+    const gate = await service.store.db.selectFrom('decisions').select(['id', 'subject', 'tier', 'outcome', 'repo_id']).where('subject', 'like', 'acme/docs#7@%').execute();
+    expect(gate).toMatchObject([{ subject: `acme/docs#7@${payload.pull_request.head.sha}`, tier: 'auto', outcome: 'merge-allowed' }]);
+    expect(gate[0]?.repo_id).not.toBeNull();
+    expect(decisions[0]?.decision_id).toBe(gate[0]?.id);
+    const audit = await service.store.db.selectFrom('audit_records').select(['kind', 'subject', 'record']).where('subject', 'like', 'acme/docs#7@%').execute();
+    expect(audit.map((a) => ({ kind: a.kind, subject: a.subject }))).toEqual([{ kind: 'gate.decision', subject: `acme/docs#7@${payload.pull_request.head.sha}` }]);
+    expect(JSON.parse(audit[0]?.record ?? '{}')).toMatchObject({ payload: { decisionId: gate[0]?.id } });
   });
 
   it('keeps one comment up to date across pushes and never merges a change that needs review', async () => {
@@ -139,13 +154,13 @@ describe.each(storeKinds)('flowgate serve on %s', (kind) => {
 
   it('retries GitHub 5xx on reads and secondary rate limits on writes', async () => {
     const payload = setup('flaky', [{ filename: 'docs/a.md', additions: 1, deletions: 0 }]);
-    fake.fail({ method: 'GET', path: /\/repos\/acme\/flaky\/pulls\/7\/files$/, status: 502, times: 2 });
+    fake.fail({ method: 'POST', path: /^\/graphql$/, status: 502, times: 2 });
     fake.fail({ method: 'POST', path: /\/repos\/acme\/flaky\/check-runs$/, status: 403, headers: { 'retry-after': '1' } });
     fake.fail({ method: 'PUT', path: /\/repos\/acme\/flaky\/pulls\/7\/merge$/, status: 429, headers: { 'retry-after': '0' } });
     await deliver(base, secret, 'pull_request', payload);
     await service.runner?.idle();
     const repo = fake.repo('acme/flaky');
-    expect(fake.requests.filter((r) => r.path === '/repos/acme/flaky/pulls/7/files').map((r) => r.status)).toEqual([502, 502, 200]);
+    expect(fake.requests.filter((r) => r.path === '/graphql').map((r) => r.status).slice(-3)).toEqual([502, 502, 200]);
     expect(fake.requests.filter((r) => r.method === 'POST' && r.path === '/repos/acme/flaky/check-runs').map((r) => r.status)).toEqual([403, 201]);
     expect(repo.checkRuns.filter((r) => r.name === 'flowgate')).toHaveLength(1);
     expect(repo.merges).toHaveLength(1);

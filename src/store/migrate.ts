@@ -6,6 +6,7 @@ import * as events from './migrations/0002-events.ts';
 import * as learning from './migrations/0003-learning.ts';
 import * as gate from './migrations/0004-gate.ts';
 import * as service from './migrations/0005-service.ts';
+import * as serviceDecisions from './migrations/0006-service-decisions.ts';
 
 type MigrationModule = { up: (db: Kysely<unknown>, dialect: Dialect) => Promise<void> };
 
@@ -16,6 +17,7 @@ const migrations: [string, MigrationModule][] = [
   ['0003-learning', learning],
   ['0004-gate', gate],
   ['0005-service', service],
+  ['0006-service-decisions', serviceDecisions],
 ];
 
 function provider(dialect: Dialect): MigrationProvider {

@@ -2,7 +2,8 @@ import type { ColumnType, Generated } from 'kysely';
 import type { EventTables } from './migrations/0002-events.ts';
 import type { LearningTables } from './migrations/0003-learning.ts';
 import type { GateTables } from './migrations/0004-gate.ts';
-import type { ServiceTables } from './migrations/0005-service.ts';
+import type { PrDecisionTable, ServiceTables } from './migrations/0005-service.ts';
+import type { ServiceDecisionColumns } from './migrations/0006-service-decisions.ts';
 
 /**
  * The store's tables as Kysely sees them. Times are Unix seconds (integers); booleans are 0/1
@@ -112,7 +113,10 @@ export interface CoreTables {
 }
 
 /** Every table; each later migration contributes the tables it creates. */
-export interface Database extends CoreTables, EventTables, LearningTables, GateTables, ServiceTables {}
+export interface Database extends CoreTables, EventTables, LearningTables, GateTables, ServiceTables {
+  /** 0006 links each service decision to the gate's `decisions` row. */
+  pr_decisions: PrDecisionTable & ServiceDecisionColumns;
+}
 
 /** Helper for columns the database fills in. */
 export type DbDefault<T> = ColumnType<T, T | undefined, T>;

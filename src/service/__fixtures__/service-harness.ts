@@ -18,6 +18,13 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
     drop: async () => {
       const client = new pg.Client({ connectionString: testPostgresUrl });
       await client.connect();
+      // pg's pool.end() resolves before its sockets have closed: wait for them (up to 5 s), so that
+      // FORCE does not terminate a closing connection (an unhandled 57P01 in the test process).
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await client.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+        if ((rows[0]?.n ?? 0) === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
     },

@@ -15,10 +15,11 @@ interface ErrorLike {
 /**
  * How long to wait before retrying a failed request, or null to give up. Rate limits (429, or 403
  * with `retry-after` or `x-ratelimit-remaining: 0`) were refused before anything happened, so any
- * method may be retried; a 5xx may have happened, so only reads are retried here and writes are left
- * to the job's retry, whose steps look up what already exists first.
+ * method may be retried; a 5xx may have happened, so only reads (GETs, and GraphQL queries: flowgate
+ * sends no mutations) are retried here and writes are left to the job's retry, whose steps look up
+ * what already exists first.
  */
-export function retryDelayMs(error: unknown, method: string, attempt: number, now = Date.now()): number | null {
+export function retryDelayMs(error: unknown, method: string, attempt: number, now = Date.now(), url = ''): number | null {
   const { status, response } = (error ?? {}) as ErrorLike;
   const headers = response?.headers ?? {};
   if (status === 429 || status === 403) {
@@ -32,7 +33,8 @@ export function retryDelayMs(error: unknown, method: string, attempt: number, no
     if (status === 429) return 60_000;
     return null;
   }
-  if (status !== undefined && status >= 500 && (method === 'GET' || method === 'HEAD')) {
+  const read = method === 'GET' || method === 'HEAD' || (method === 'POST' && /(^|\/)graphql$/.test(url));
+  if (status !== undefined && status >= 500 && read) {
     return Math.min(30_000, 250 * 2 ** (attempt - 1));
   }
   return null;
@@ -46,7 +48,7 @@ export function retryPlugin(octokit: Octokit): void {
       try {
         return await request(options);
       } catch (error) {
-        const wait = retryDelayMs(error, options.method, attempt);
+        const wait = retryDelayMs(error, options.method, attempt, Date.now(), options.url);
         if (wait === null || attempt >= maxAttempts || wait > maxWaitMs()) throw error;
         log.info({ url: options.url, status: (error as ErrorLike).status, wait }, 'GitHub request failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, wait));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Webhooks } from '@octokit/webhooks';
 import type { Kysely } from 'kysely';
 import { FlowgateError } from '../../core/errors.ts';
@@ -25,13 +26,30 @@ export interface IncomingDelivery {
   body: string;
 }
 
-/** The queue a delivery's job goes to: one pull request's deliveries run one at a time, in order. */
-function queueNameOf(payload: Record<string, unknown>): string | undefined {
+/**
+ * How many named queues pull requests are spread over (FLOWGATE_QUEUE_SHARDS, default 64). Every
+ * server replica must use the same number. Bounded on purpose: graphile-worker keeps a row per
+ * queue name forever and locks every free one each time it looks for a job, so a queue per pull
+ * request makes fetching a job slower with every pull request ever seen.
+ */
+export function queueShards(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env['FLOWGATE_QUEUE_SHARDS']);
+  return Number.isInteger(n) && n > 0 ? n : 64;
+}
+
+/**
+ * The queue a delivery's job goes to: a pull request always maps to the same one, so its
+ * deliveries run one at a time, in order (pull requests sharing a queue wait for each other).
+ */
+export function queueNameOf(payload: Record<string, unknown>, shards = queueShards()): string | undefined {
   const repo = (payload['repository'] as { full_name?: string } | undefined)?.full_name;
   const number =
     (payload['pull_request'] as { number?: number } | undefined)?.number ??
-    (payload['check_run'] as { pull_requests?: { number: number }[] } | undefined)?.pull_requests?.[0]?.number;
-  return repo !== undefined && number !== undefined ? `pr:${repo}#${number}` : undefined;
+    (payload['check_run'] as { pull_requests?: { number: number }[] } | undefined)?.pull_requests?.[0]?.number ??
+    (payload['check_suite'] as { pull_requests?: { number: number }[] } | undefined)?.pull_requests?.[0]?.number;
+  if (repo === undefined || number === undefined) return undefined;
+  const hash = createHash('sha1').update(`${repo}#${number}`).digest().readUInt32BE(0);
+  return `pr:${hash % shards}`;
 }
 
 /**

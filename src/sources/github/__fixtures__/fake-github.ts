@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import type { components, operations } from '@octokit/openapi-types';
 import type { PullRequest, WebhookEventMap } from '@octokit/webhooks-types';
+import { connection, executeGql, GqlError, parseGql, type GqlFieldDef, type GqlSchema } from './graphql-lite.ts';
 
 type CheckRunCreate = operations['checks/create']['requestBody']['content']['application/json'];
 type CheckRunUpdate = operations['checks/update']['requestBody']['content']['application/json'];
@@ -50,6 +51,8 @@ export interface FakeRepo {
   pulls: Map<number, FakePull>;
   /** .flowgate.yml by commit sha. */
   policies: Map<string, string>;
+  /** Other files by `sha:path` (CODEOWNERS and the like). */
+  blobs: Map<string, string>;
   checkRuns: CheckRun[];
   comments: (IssueComment & { issue_number: number })[];
   deployments: { id: number; sha: string; environment: string; statuses: { state: string; created_at: string }[] }[];
@@ -74,6 +77,8 @@ export interface Hold {
 
 export interface RecordedRequest {
   method: string;
+  /** For POST /graphql: the query's top-level repository fields asked for (pullRequest, object aliases). */
+  graphql?: string[];
   path: string;
   query: string;
   status: number;
@@ -97,6 +102,19 @@ export interface FakeGitHub {
   hold(method: string, path: RegExp, perform: boolean): Hold;
   count(method: string, path: RegExp): number;
   close(): Promise<void>;
+}
+
+/** A file's text at a commit: .flowgate.yml from `policies`, anything else from `blobs`. */
+function blobAt(repo: FakeRepo, sha: string, path: string): string | undefined {
+  return path === '.flowgate.yml' ? repo.policies.get(sha) : repo.blobs.get(`${sha}:${path}`);
+}
+
+/** A pull request's commits; a test that moves `pr.head.sha` (a push) gets that commit appended, as GitHub would list it. */
+function commitsOf(pull: FakePull): PullCommit[] {
+  const last = pull.commits.at(-1);
+  if (last === undefined || last.sha === pull.pr.head.sha) return pull.commits;
+  pull.commits.push({ ...structuredClone(last), sha: pull.pr.head.sha, parents: [{ sha: last.sha, url: '', html_url: '' }] });
+  return pull.commits;
 }
 
 let ids = 1000;
@@ -154,6 +172,119 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     return ok && String(claims.iss) === appId && (claims.exp ?? 0) > Date.now() / 1000;
   };
 
+  /** The part of GitHub's GraphQL schema flowgate reads, resolved from the same state as the REST routes. */
+  const conn = (node: string): Record<string, GqlFieldDef> => ({
+    nodes: { type: `[${node}]`, resolve: (c) => (c as { nodes: unknown[] }).nodes },
+    pageInfo: { type: 'PageInfo', resolve: (c) => (c as { pageInfo: unknown }).pageInfo },
+    totalCount: { type: 'Int', resolve: (c) => (c as { totalCount: number }).totalCount },
+  });
+  const page = { first: { required: false }, last: { required: false }, after: { required: false } };
+  // Each resolver annotates its own parent type: a function of any parent fits `never`.
+  const field = (type: string, resolve: (parent: never, args: Record<string, unknown>) => unknown, args?: GqlFieldDef['args']): GqlFieldDef => ({
+    type,
+    resolve,
+    ...(args === undefined ? {} : { args }),
+  });
+  type RepoPull = { repo: FakeRepo; pull: FakePull };
+  type RepoCommit = { __typename: 'Commit'; repo: FakeRepo; oid: string; message: string; author: { name: string; email: string; user: { login: string } | null } };
+  const commitObject = (repo: FakeRepo, oid: string, c?: PullCommit): RepoCommit => ({
+    __typename: 'Commit',
+    repo,
+    oid,
+    message: c?.commit.message ?? '',
+    author: { name: c?.commit.author?.name ?? '', email: c?.commit.author?.email ?? '', user: c?.author === null || c?.author === undefined ? null : { login: c.author.login } },
+  });
+  const changeTypes: Record<string, string> = { added: 'ADDED', removed: 'DELETED', modified: 'MODIFIED', renamed: 'RENAMED', copied: 'COPIED', changed: 'CHANGED', unchanged: 'MODIFIED' };
+  const graphqlSchema: GqlSchema = {
+    Query: {
+      repository: field('Repository', (_p: null, a) => repos.get(`${String(a['owner'])}/${String(a['name'])}`) ?? null, { owner: { required: true }, name: { required: true } }),
+    },
+    Repository: {
+      pullRequest: field('PullRequest', (repo: FakeRepo, a) => {
+        const pull = repo.pulls.get(Number(a['number']));
+        return pull === undefined ? null : { repo, pull };
+      }, { number: { required: true } }),
+      object: field('GitObject', (repo: FakeRepo, a) => {
+        const expression = String(a['expression']);
+        const colon = expression.indexOf(':');
+        if (colon < 0) return /^[0-9a-f]{40}$/.test(expression) ? commitObject(repo, expression) : null;
+        const text = blobAt(repo, expression.slice(0, colon), expression.slice(colon + 1));
+        return text === undefined ? null : { __typename: 'Blob', text };
+      }, { expression: { required: true } }),
+    },
+    GitObject: { oid: field('GitObjectID', (o: { oid?: string }) => o.oid ?? null) },
+    Blob: { text: field('String', (b: { text: string }) => b.text) },
+    PageInfo: {
+      hasNextPage: field('Boolean', (p: { hasNextPage: boolean }) => p.hasNextPage),
+      endCursor: field('String', (p: { endCursor: string | null }) => p.endCursor),
+    },
+    PullRequest: {
+      number: field('Int', ({ pull }: RepoPull) => pull.pr.number),
+      title: field('String', ({ pull }: RepoPull) => pull.pr.title),
+      body: field('String', ({ pull }: RepoPull) => pull.pr.body),
+      isDraft: field('Boolean', ({ pull }: RepoPull) => pull.pr.draft),
+      state: field('Enum', ({ pull }: RepoPull) => (pull.pr.merged ? 'MERGED' : pull.pr.state.toUpperCase())),
+      merged: field('Boolean', ({ pull }: RepoPull) => pull.pr.merged),
+      updatedAt: field('DateTime', ({ pull }: RepoPull) => pull.pr.updated_at),
+      author: field('Actor', ({ pull }: RepoPull) => ({ __typename: pull.pr.user.type === 'Bot' ? 'Bot' : 'User', login: pull.pr.user.login })),
+      headRefName: field('String', ({ pull }: RepoPull) => pull.pr.head.ref),
+      headRefOid: field('GitObjectID', ({ pull }: RepoPull) => pull.pr.head.sha),
+      baseRefName: field('String', ({ pull }: RepoPull) => pull.pr.base.ref),
+      baseRefOid: field('GitObjectID', ({ pull }: RepoPull) => pull.pr.base.sha),
+      files: field('FileConnection', ({ pull }: RepoPull, a) => connection(pull.files.map((f) => ({ path: f.filename, additions: f.additions, deletions: f.deletions, changeType: changeTypes[f.status] ?? 'MODIFIED' })), a), page),
+      commits: field('CommitConnection', ({ repo, pull }: RepoPull, a) => connection(commitsOf(pull).map((c) => ({ commit: commitObject(repo, c.sha, c) })), a), page),
+      reviews: field(
+        'ReviewConnection',
+        ({ pull }: RepoPull, a) => connection(pull.reviews.map((r) => ({ author: r.user === null ? null : { __typename: 'User', login: r.user.login }, state: r.state, commit: r.commit_id === null ? null : { oid: r.commit_id }, submittedAt: r.submitted_at ?? null })), a),
+        page,
+      ),
+    },
+    Actor: { login: field('String', (x: { login: string }) => x.login) },
+    FileConnection: conn('PullRequestChangedFile'),
+    PullRequestChangedFile: {
+      path: field('String', (f: { path: string }) => f.path),
+      additions: field('Int', (f: { additions: number }) => f.additions),
+      deletions: field('Int', (f: { deletions: number }) => f.deletions),
+      changeType: field('Enum', (f: { changeType: string }) => f.changeType),
+    },
+    CommitConnection: conn('PullRequestCommit'),
+    PullRequestCommit: { commit: field('Commit', (c: { commit: RepoCommit }) => c.commit) },
+    Commit: {
+      oid: field('GitObjectID', (c: RepoCommit) => c.oid),
+      message: field('String', (c: RepoCommit) => c.message),
+      author: field('GitActor', (c: RepoCommit) => c.author),
+      // The fake has no check suites: one suite holds every check run of the commit.
+      checkSuites: field('CheckSuiteConnection', (c: RepoCommit, a) => connection([{ runs: c.repo.checkRuns.filter((r) => r.head_sha === c.oid) }], a), page),
+    },
+    GitActor: {
+      name: field('String', (x: { name: string }) => x.name),
+      email: field('String', (x: { email: string }) => x.email),
+      user: field('Actor', (x: { user: unknown }) => x.user),
+    },
+    ReviewConnection: conn('PullRequestReview'),
+    PullRequestReview: {
+      author: field('Actor', (r: { author: unknown }) => r.author),
+      state: field('Enum', (r: { state: string }) => r.state),
+      commit: field('Commit', (r: { commit: unknown }) => r.commit),
+      submittedAt: field('DateTime', (r: { submittedAt: string | null }) => r.submittedAt),
+    },
+    CheckSuiteConnection: conn('CheckSuite'),
+    CheckSuite: {
+      checkRuns: field('CheckRunConnection', (suite: { runs: CheckRun[] }, a) => {
+        const filter = a['filterBy'] as { checkName?: string; checkType?: string } | undefined;
+        need(filter?.checkType === undefined || ['ALL', 'LATEST'].includes(filter.checkType), `bad checkType ${String(filter?.checkType)}`);
+        return connection(suite.runs.filter((r) => filter?.checkName === undefined || r.name === filter.checkName), a);
+      }, { ...page, filterBy: { required: false } }),
+    },
+    CheckRunConnection: conn('CheckRun'),
+    CheckRun: {
+      databaseId: field('Int', (r: CheckRun) => r.id),
+      name: field('String', (r: CheckRun) => r.name),
+      status: field('Enum', (r: CheckRun) => r.status.toUpperCase()),
+      conclusion: field('Enum', (r: CheckRun) => r.conclusion?.toUpperCase() ?? null),
+    },
+  };
+
   const paginate = <T>(res: ServerResponse, url: URL, items: T[], wrap?: (page: T[]) => unknown): void => {
     const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
@@ -171,7 +302,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     res.end(body);
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, base: string): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, base: string, record: RecordedRequest): Promise<void> => {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', base);
     const path = url.pathname;
@@ -195,6 +326,24 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       tokens.add(token);
       res.writeHead(201, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ token, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {}, repository_selection: 'all' }));
+      return;
+    }
+    if (path === '/graphql' && method === 'POST') {
+      const auth = req.headers.authorization?.replace(/^(token|bearer)\s+/i, '');
+      if (auth === undefined || !tokens.has(auth)) return fail(res, 401, 'Bad credentials');
+      const { query, variables } = body as { query?: unknown; variables?: unknown };
+      need(typeof query === 'string', 'a GraphQL request needs a query string');
+      need(variables === undefined || (typeof variables === 'object' && variables !== null), 'variables must be an object');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      try {
+        const operation = parseGql(query);
+        const repoField = operation.selections.find((s) => s.kind === 'field' && s.name === 'repository');
+        record.graphql = repoField?.kind === 'field' ? (repoField.selections ?? []).map((s) => (s.kind === 'field' ? (s.alias ?? s.name) : `...${s.on}`)) : [];
+        res.end(JSON.stringify({ data: executeGql(graphqlSchema, operation, (variables ?? {}) as Record<string, unknown>) }));
+      } catch (error) {
+        if (!(error instanceof GqlError)) throw error;
+        res.end(JSON.stringify({ errors: [{ message: error.message }] }));
+      }
       return;
     }
     m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
@@ -236,7 +385,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     if ((m = /^\/pulls\/(\d+)\/(files|commits|reviews)$/.exec(rest)) && method === 'GET') {
       const pull = pullOf(m[1]);
       if (pull === undefined) return fail(res, 404, 'Not Found');
-      return paginate<unknown>(res, url, m[2] === 'files' ? pull.files : m[2] === 'commits' ? pull.commits : pull.reviews);
+      return paginate<unknown>(res, url, m[2] === 'files' ? pull.files : m[2] === 'commits' ? commitsOf(pull) : pull.reviews);
     }
     if ((m = /^\/commits\/([^/]+)\/check-runs$/.exec(rest)) && method === 'GET') {
       const sha = m[1];
@@ -244,10 +393,11 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       const runs = repo.checkRuns.filter((r) => r.head_sha === sha && (name === null || r.name === name));
       return paginate(res, url, runs, (page) => ({ total_count: runs.length, check_runs: page }));
     }
-    if (rest === '/contents/.flowgate.yml' && method === 'GET') {
-      const text = repo.policies.get(url.searchParams.get('ref') ?? '');
+    if ((m = /^\/contents\/(.+)$/.exec(rest)) && method === 'GET') {
+      const file = m[1] ?? '';
+      const text = blobAt(repo, url.searchParams.get('ref') ?? '', file);
       if (text === undefined) return fail(res, 404, 'Not Found');
-      return json(200, { type: 'file', encoding: 'base64', name: '.flowgate.yml', path: '.flowgate.yml', content: Buffer.from(text).toString('base64') });
+      return json(200, { type: 'file', encoding: 'base64', name: file.split('/').at(-1), path: file, content: Buffer.from(text).toString('base64') });
     }
     if ((m = /^\/issues\/(\d+)\/comments$/.exec(rest)) && method === 'GET') {
       return paginate(res, url, repo.comments.filter((c) => c.issue_number === Number(m?.[1])));
@@ -326,7 +476,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       record.status = res.statusCode;
       record.at = performance.now();
     });
-    handle(req, res, `http://${req.headers.host ?? 'localhost'}`).catch((error: unknown) => {
+    handle(req, res, `http://${req.headers.host ?? 'localhost'}`, record).catch((error: unknown) => {
       if (error instanceof BadRequest) return fail(res, 422, `Invalid request: ${error.message}`);
       fail(res, 500, (error as Error).message);
     });
@@ -346,7 +496,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       return repo;
     },
     addRepo: (owner, name, installationId = 1) => {
-      const repo: FakeRepo = { owner, name, installationId, pulls: new Map(), policies: new Map(), checkRuns: [], comments: [], deployments: [], merges: [], reviewRequests: [] };
+      const repo: FakeRepo = { owner, name, installationId, pulls: new Map(), policies: new Map(), blobs: new Map(), checkRuns: [], comments: [], deployments: [], merges: [], reviewRequests: [] };
       repos.set(`${owner}/${name}`, repo);
       return repo;
     },
