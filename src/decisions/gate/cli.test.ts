@@ -15,7 +15,9 @@ import type { Decision } from './types.ts';
 const bin = new URL('../../../bin/flowgate.js', import.meta.url).pathname;
 
 // No store unless a test names one: check and explain read FLOWGATE_DB (or the default file) by default.
-const noStore = join(mkdtempSync(join(tmpdir(), 'flowgate-no-store-')), 'none.db');
+const noStoreDir = mkdtempSync(join(tmpdir(), 'flowgate-no-store-'));
+const noStore = join(noStoreDir, 'none.db');
+afterAll(() => rmSync(noStoreDir, { recursive: true, force: true }));
 
 /** Runs the real CLI as a child process. */
 function flowgate(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
