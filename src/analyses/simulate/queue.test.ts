@@ -93,4 +93,24 @@ describe('simulateQueue', () => {
     expect(replay.autoRequests).toBe(1);
     expect(() => simulateQueue({ ...mmc, reviewers: [] })).toThrow(/at least one reviewer/);
   });
+
+  it('keeps the delay outside a reviewer out of their capacity and out of the wait (M/D/1 by Pollaczek-Khinchine)', () => {
+    // 100 minutes to done when unloaded, 20 of them the reviewer's work: capacity 3 an hour. At 2 an
+    // hour the reviewer is busy 2/3 of the time and the wait is M/D/1's rho / (2 mu (1 - rho)) = 20 minutes.
+    const params: QueueParams = {
+      seed: 9,
+      horizonMinutes: 60 * 30_000,
+      warmupMinutes: 60 * 200,
+      arrivals: [{ tier: 'standard', ratePerHour: 2 }],
+      service: {},
+      reviewers: [{ id: 'a', unloaded: { minutes: [100], effortShare: 0.2 } }],
+    };
+    const result = simulateQueue(params);
+    expect(Math.abs((result.reviewers[0]?.utilisation ?? 0) - 2 / 3)).toBeLessThan(0.01);
+    expect(Math.abs(result.wait.meanMinutes - 20) / 20).toBeLessThan(0.05);
+    expect(Math.abs(result.sojourn.meanMinutes - 120) / 120).toBeLessThan(0.02);
+    // Were the whole 100 minutes the reviewer's work, 2 an hour would be more than they can do.
+    const whole = simulateQueue({ ...params, horizonMinutes: 60 * 2_000, reviewers: [{ id: 'a', unloaded: { minutes: [100], effortShare: 1 } }] });
+    expect(whole.wait.meanMinutes).toBeGreaterThan(10 * 60);
+  });
 });

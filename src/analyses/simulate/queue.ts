@@ -21,6 +21,13 @@ export interface SimReviewer {
   service?: ServiceTime | undefined;
   /** Reviews this person works on at the same time (default 1: one after another). */
   parallel?: number | undefined;
+  /**
+   * Time to done of a review that finds this person with nothing else open, of which `effortShare`
+   * is their own work; the rest is spent outside them (the author iterating, CI) before they work on
+   * it. The request holds a place in `maxOpen` during that delay but no work slot, so the person's
+   * capacity is `parallel / (effortShare * mean(minutes))`. Overrides `service`.
+   */
+  unloaded?: { minutes: readonly number[]; effortShare: number } | undefined;
 }
 
 /** A Poisson arrival stream of one tier. */
@@ -98,6 +105,8 @@ interface Request {
   arrival: number;
   tier: ReviewTier;
   service: number | null;
+  /** Minutes outside the reviewer before they can work on it (see SimReviewer.unloaded). */
+  delay: number;
   reviewer: number | null;
   counted: boolean;
 }
@@ -226,7 +235,11 @@ export function simulateQueue(params: QueueParams): SimulationResult {
   const serves = (r: ReviewerState, tier: ReviewTier): boolean => (r.spec.tiers ?? humanTiers).includes(tier);
   const queues = new Map<ReviewTier, Request[]>(humanTiers.map((t) => [t, []]));
   const heads = new Map<ReviewTier, number>(humanTiers.map((t) => [t, 0]));
-  type Event = { kind: 'arrival'; request: Request; stream: number } | { kind: 'done'; reviewer: number; request: Request } | { kind: 'sample' };
+  type Event =
+    | { kind: 'arrival'; request: Request; stream: number }
+    | { kind: 'ready'; reviewer: number; request: Request }
+    | { kind: 'done'; reviewer: number; request: Request }
+    | { kind: 'sample' };
   const events = new EventHeap<Event>();
 
   const waits: number[] = [];
@@ -261,7 +274,8 @@ export function simulateQueue(params: QueueParams): SimulationResult {
     r.active += 1;
     busyCount += 1;
     setWaiting(-1);
-    const wait = now - request.arrival;
+    // The delay outside the reviewer is not waiting for them.
+    const wait = now - request.arrival - request.delay;
     if (request.counted) {
       waits.push(wait);
       const list = tierWaits.get(request.tier) ?? [];
@@ -273,12 +287,27 @@ export function simulateQueue(params: QueueParams): SimulationResult {
     r.busyTime += Math.max(0, Math.min(now + duration, horizon) - Math.max(now, warmup));
     events.push(now + duration, { kind: 'done', reviewer: index, request });
   };
+  const ready = (index: number, request: Request): void => {
+    const r = reviewers[index];
+    if (r === undefined) return;
+    if (r.active < r.parallel) start(index, request);
+    else r.personal.push(request);
+  };
   const assign = (index: number, request: Request): void => {
     const r = reviewers[index];
     if (r === undefined) return;
     r.open += 1;
-    if (r.active < r.parallel) start(index, request);
-    else r.personal.push(request);
+    const unloaded = r.spec.unloaded;
+    if (unloaded !== undefined && request.service === null && unloaded.minutes.length > 0) {
+      const total = sampleService(random, { kind: 'empirical', minutes: unloaded.minutes });
+      const share = Math.min(1, Math.max(0, unloaded.effortShare));
+      request.service = (total * share) / (r.spec.speed ?? 1);
+      request.delay = total * (1 - share);
+    }
+    if (request.delay > 0) {
+      setWaiting(-1); // out of the queue while outside the reviewer; back in when ready
+      events.push(now + request.delay, { kind: 'ready', reviewer: index, request });
+    } else ready(index, request);
   };
   const pickReviewer = (tier: ReviewTier): number | null => {
     let best: number | null = null;
@@ -322,7 +351,7 @@ export function simulateQueue(params: QueueParams): SimulationResult {
     if (s === undefined || s.ratePerHour <= 0) return;
     const at = from + exponential(random, 60 / s.ratePerHour);
     if (at >= horizon) return;
-    events.push(at, { kind: 'arrival', stream, request: { arrival: at, tier: s.tier, service: null, reviewer: null, counted: at >= warmup } });
+    events.push(at, { kind: 'arrival', stream, request: { arrival: at, tier: s.tier, service: null, delay: 0, reviewer: null, counted: at >= warmup } });
   };
   if (Array.isArray(params.arrivals)) {
     for (let i = 0; i < streams.length; i++) nextArrival(i, 0);
@@ -330,7 +359,7 @@ export function simulateQueue(params: QueueParams): SimulationResult {
     for (const a of (params.arrivals as { replay: readonly ReplayArrival[] }).replay) {
       if (a.minute < 0 || a.minute >= horizon) continue;
       const reviewer = a.reviewer === undefined ? null : (byId.get(a.reviewer) ?? null);
-      events.push(a.minute, { kind: 'arrival', stream: -1, request: { arrival: a.minute, tier: a.tier, service: a.serviceMinutes ?? null, reviewer, counted: a.minute >= warmup } });
+      events.push(a.minute, { kind: 'arrival', stream: -1, request: { arrival: a.minute, tier: a.tier, service: a.serviceMinutes ?? null, delay: 0, reviewer, counted: a.minute >= warmup } });
     }
   }
   const every = params.sampleEveryMinutes ?? horizon / 200;
@@ -343,6 +372,11 @@ export function simulateQueue(params: QueueParams): SimulationResult {
     const e = event.value;
     if (e.kind === 'sample') {
       series.push({ minute: now, queueLength: waiting, inProgress: busyCount });
+      continue;
+    }
+    if (e.kind === 'ready') {
+      setWaiting(1);
+      ready(e.reviewer, e.request);
       continue;
     }
     if (e.kind === 'arrival') {
@@ -376,10 +410,7 @@ export function simulateQueue(params: QueueParams): SimulationResult {
       sojourns.push(now - e.request.arrival);
     }
     const next = r.personal.shift();
-    if (next !== undefined) {
-      r.open -= 1; // assign() counts it again
-      assign(e.reviewer, next);
-    }
+    if (next !== undefined) start(e.reviewer, next);
     pullFromQueue(e.reviewer);
   }
   setWaiting(0);
@@ -443,7 +474,10 @@ export function applyWhatIf(params: QueueParams, whatIf: WhatIf): QueueParams {
   const unknown = [...removed].filter((id) => !params.reviewers.some((r) => r.id === id));
   if (unknown.length > 0) throw new FlowgateError('USAGE', `Cannot remove unknown reviewer(s): ${unknown.join(', ')}. Known: ${params.reviewers.map((r) => r.id).join(', ')}.`);
   const reviewers: SimReviewer[] = params.reviewers.filter((r) => !removed.has(r.id));
-  for (let i = 0; i < (whatIf.addReviewers ?? 0); i++) reviewers.push({ id: `added-${i + 1}`, tiers: humanTiers.filter((t) => t !== 'senior') });
+  // An added reviewer works like the typical measured one: the pooled unloaded times at the median effort share.
+  const measured = params.reviewers.flatMap((r) => (r.unloaded === undefined ? [] : [r.unloaded]));
+  const typical = measured.length === 0 ? undefined : { minutes: [...new Set(measured.map((u) => u.minutes))].flat(), effortShare: quantile(measured.map((u) => u.effortShare), 0.5) };
+  for (let i = 0; i < (whatIf.addReviewers ?? 0); i++) reviewers.push({ id: `added-${i + 1}`, tiers: humanTiers.filter((t) => t !== 'senior'), ...(typical === undefined ? {} : { unloaded: typical }) });
   if (!Array.isArray(arrivals) && removed.size > 0) {
     // Replayed requests of a removed reviewer go to whoever is free.
     arrivals = { replay: (arrivals as { replay: readonly ReplayArrival[] }).replay.map((a) => (a.reviewer !== undefined && removed.has(a.reviewer) ? { ...a, reviewer: undefined } : a)) };

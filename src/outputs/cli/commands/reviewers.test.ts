@@ -117,7 +117,14 @@ describe.each(storeKinds)('flowgate reviewers and simulate on %s', (kind) => {
     const run = await flowgate(['simulate', repo.dir, '--days', '30', '--horizon-days', '200', '--volume', '3', '--backtest', '--json']);
     expect(run.stderr).toBe('');
     const out = JSON.parse(run.stdout) as {
-      measured: { reviews: number; reviewers: string[]; tiers: { bySource: Record<string, number>; byTier: Record<string, number> } };
+      measured: {
+        reviews: number;
+        reviewers: string[];
+        tiers: { bySource: Record<string, number>; byTier: Record<string, number> };
+        capacity: { reviewer: string; capacityPerDay: number; source: string; effortShare: number }[];
+        utilisation: number;
+        stable: boolean;
+      };
       baseline: { waitP50Minutes: number; waitMeanMinutes: number };
       whatIf: { volumeFactor: number; waitMeanMinutes: number };
       backtest: { test: { count: number }; predicted: { p50Minutes: number }; observed: { p50Minutes: number } };
@@ -127,6 +134,17 @@ describe.each(storeKinds)('flowgate reviewers and simulate on %s', (kind) => {
     expect(out.measured.reviewers).toEqual([alice.email, dave.email]);
     // Every merged pull request only adds a docs note: the policy's docs lane puts them in auto (reviewed then, measured as light).
     expect(out.measured.tiers).toEqual({ bySource: { decision: 0, policy: 24, default: 0 }, byTier: { auto: 24, light: 0, standard: 0, senior: 0 } });
+    // Each merges a pull request 30-110 minutes after it arrives, with nothing else open: capacity is
+    // one over that time (about 17 a day), nearly all of it their own work, far above a request every
+    // 12 hours each. With 12 reviews each (under 20), the slower one gets the median of the two.
+    expect(out.measured.capacity.map((c) => [c.reviewer, c.source])).toEqual([
+      [alice.email, 'busy-periods'],
+      [dave.email, 'pooled'],
+    ]);
+    expect(out.measured.capacity.every((c) => c.effortShare > 0.95)).toBe(true);
+    expect(out.measured.capacity.every((c) => c.capacityPerDay > 10 && c.capacityPerDay < 30)).toBe(true);
+    expect(out.measured.stable).toBe(true);
+    expect(out.measured.utilisation).toBeLessThan(0.2);
     expect(out.whatIf.volumeFactor).toBe(3);
     expect(out.whatIf.waitMeanMinutes).toBeGreaterThan(out.baseline.waitMeanMinutes);
     expect(out.backtest.test.count).toBe(12);

@@ -7,7 +7,7 @@ import { changedPaths, commitAuthors } from '../../../analyses/routing/git.ts';
 import { gitSync as runGit, resolveCommit } from '../../../sources/git/git.ts';
 import { reviewTiers, selectReviewers, type ReviewTier } from '../../../analyses/routing/select.ts';
 import { openRequestsFromStore, storedReviewHistory } from '../../../analyses/routing/stored-history.ts';
-import { assignHistoricalTiers, backtestQueue, deriveReviewEvents, measureQueueParams, observationsFromEvents, type ReviewEvent } from '../../../analyses/simulate/measure.ts';
+import { assignHistoricalTiers, backtestQueue, deriveReviewEvents, measureQueueParams, observationsFromEvents, recentReviewEvents, type ReviewEvent } from '../../../analyses/simulate/measure.ts';
 import { decideChange } from '../../../decisions/gate/decide.ts';
 import { loadPolicy, loadPolicyAt, type Policy } from '../../../decisions/policy/policy.ts';
 import { applyWhatIf, simulateQueue, type SimulationResult, type WhatIf } from '../../../analyses/simulate/queue.ts';
@@ -16,6 +16,9 @@ import { FlowgateError, isFlowgateError } from '../../../core/errors.ts';
 import { repositoryKey } from '../../../sources/git/miner.ts';
 import { getRepository } from '../../../store/repositories.ts';
 import { formatTable, parseDateFlag, printJson, resolvePathArg, withDbOption, withStore } from '../shared.ts';
+
+/** Merges the review-time estimate of `flowgate reviewers` is fitted on (the latest before the decision time). */
+const ESTIMATE_HISTORY = 2000;
 
 /** The --load file: open review requests (lenient on extra fields, which other tools may add). */
 const LoadFile = z.array(z.looseObject({ reviewer: z.string().min(1), estimatedMinutes: z.number().nonnegative() }));
@@ -168,7 +171,8 @@ export function registerReviewers(program: Command): void {
         git: { repoPath, base },
         now,
       });
-      const history = await deriveReviewEvents(store, repoId, { until: now });
+      // The estimate is fitted on the latest merges only: recent practice, and a bounded cost per call.
+      const history = await recentReviewEvents(store, repoId, { until: now, max: ESTIMATE_HISTORY });
       await assignHistoricalTiers(store, repoId, history, { ruleTier: policyTierOf(loadPolicy(config, `.flowgate.yml at ${base}`)) });
       const model = modelFrom(observationsFromEvents(history));
       const estimate = estimateReviewMinutes({ files, tier }, model);
@@ -229,7 +233,7 @@ export function registerReviewers(program: Command): void {
       const asked = Object.values(whatIf).some((v) => v !== undefined);
       const baseline = simulateQueue(params);
       const scenario = asked ? simulateQueue(applyWhatIf(params, whatIf)) : null;
-      const backtest = flags.backtest === true ? backtestQueue(events, { seed }) : null;
+      const backtest = flags.backtest === true ? backtestQueue(events, { seed, windowDays: days }) : null;
       let estimateError: ReturnType<typeof evaluateReviewTimeModel> | null = null;
       if (flags.backtest === true) {
         try {
@@ -238,7 +242,17 @@ export function registerReviewers(program: Command): void {
           if (!isFlowgateError(error, 'INSUFFICIENT_DATA')) throw error;
         }
       }
-      const measuredSummary = { reviews: events.length, windowDays: days, arrivals: measured.arrivals, reviewers: measured.reviewers.map((r) => r.id), tiers };
+      const measuredSummary = {
+        reviews: events.length,
+        windowDays: days,
+        arrivals: measured.arrivals,
+        reviewers: measured.reviewers.map((r) => r.id),
+        capacity: measured.measures.map((m) => ({ reviewer: m.id, reviews: m.reviews, capacityPerDay: m.capacityPerHour * 24, source: m.capacitySource, effortShare: m.effortShare, utilisation: m.utilisation, meanHeld: m.meanHeld })),
+        utilisation: measured.utilisation,
+        stable: measured.utilisation < 1 && measured.overloaded.length === 0,
+        overloaded: measured.overloaded,
+        tiers,
+      };
       if (flags.json === true) {
         printJson({ measured: measuredSummary, baseline: summarise(baseline), whatIf: scenario === null ? null : { ...whatIf, ...summarise(scenario) }, backtest, estimateError });
         return;
@@ -254,6 +268,10 @@ export function registerReviewers(program: Command): void {
       ];
       const out = [
         `measured ${measuredSummary.reviews} reviews (derived from merges); last ${days} days: ${measured.arrivals.map((a) => `${a.tier} ${(a.ratePerHour * 24).toFixed(2)}/day`).join(', ')}; ${measured.reviewers.length} reviewers`,
+        `capacity measured from busy periods (reviews one at a time, at most 8 h each): ${(measured.measures.reduce((s, m) => s + m.capacityPerHour, 0) * 24).toFixed(1)} reviews/day in all; utilisation ${(100 * measured.utilisation).toFixed(1)}%`,
+        ...(measuredSummary.stable
+          ? []
+          : [`warning: the measured queue is unstable (utilisation >= 100%${measured.overloaded.length > 0 ? `; overloaded: ${measured.overloaded.join(', ')}` : ''}): waits grow with the horizon, not to a steady state`]),
         `tiers of the measured history: ${reviewTiers.map((t) => `${t} ${tiers.byTier[t]}`).join(', ')} (from recorded decisions ${tiers.bySource.decision}, policy rules ${tiers.bySource.policy}); auto-lane changes were reviewed then and count as light`,
         '',
         formatTable(['scenario', 'requests', 'wait p50', 'wait p90', 'wait mean', 'queue', 'utilisation'], [row('as measured', baseline), ...(scenario === null ? [] : [row('what-if', scenario)])]),
@@ -261,13 +279,14 @@ export function registerReviewers(program: Command): void {
       if (backtest !== null) {
         out.push(
           '',
-          `backtest: measured on ${backtest.train.count} older reviews, replayed ${backtest.test.count} later ones (${backtest.replications} runs)`,
+          `backtest: measured on the ${backtest.window.count} reviews of the ${backtest.window.days} days before the split (of ${backtest.train.count} older), replayed ${backtest.test.count} later ones (${backtest.replications} runs); simulated utilisation ${(100 * backtest.simulatedUtilisation).toFixed(1)}%${backtest.overloaded.length > 0 ? `; overloaded when replayed: ${backtest.overloaded.join(', ')}` : ''}`,
           formatTable(
             ['time to review', 'p50', 'p90', 'mean'],
             [
               ['predicted (simulation)', fmt(backtest.predicted.p50Minutes), fmt(backtest.predicted.p90Minutes), fmt(backtest.predicted.meanMinutes)],
               ['observed', fmt(backtest.observed.p50Minutes), fmt(backtest.observed.p90Minutes), fmt(backtest.observed.meanMinutes)],
               ['naive (older half)', fmt(backtest.naive.p50Minutes), fmt(backtest.naive.p90Minutes), fmt(backtest.naive.meanMinutes)],
+              ['naive (measured window)', fmt(backtest.naiveWindow.p50Minutes), fmt(backtest.naiveWindow.p90Minutes), fmt(backtest.naiveWindow.meanMinutes)],
             ],
           ),
         );
