@@ -22,7 +22,8 @@ import type { BenchResult } from './types.ts';
  *  - neither: a synthetic 50,000-change history (git fast-import), mined, with a year of generated
  *    PR, review, check, deployment and incident events; the output says so.
  * FLOWGATE_BENCH_SCREENSHOT=<file.png> also saves the report's first screen (Chromium at
- * /usr/bin/chromium, or FLOWGATE_CHROMIUM) to that file: docs/report.png is made this way.
+ * /usr/bin/chromium, or FLOWGATE_CHROMIUM) to that file, and its warning signs and knowledge map to
+ * <file>-warnings.png and <file>-knowledge.png: docs/report*.png are made this way.
  * References in the same run: reading the changes table alone, and the CLI's start-up (`--version`).
  */
 export async function run(): Promise<BenchResult[]> {
@@ -78,7 +79,7 @@ export async function run(): Promise<BenchResult[]> {
     if (shot !== undefined && shot !== '') {
       writeFileSync(join(dir, 'bench.html'), html);
       await screenshot(join(dir, 'bench.html'), resolve(shot));
-      console.log(`report: screenshot of the report written to ${resolve(shot)}`);
+      console.log(`report: screenshots of the report written to ${resolve(shot)} (and -warnings, -knowledge)`);
     }
     const m = report.metrics;
     const about = `${label}: ${changes} changes, ${m.summary.changes} in the report period (${m.label}), ${m.dora.deployments.count} deployments, ${m.coverage.reviews} reviews`;
@@ -204,7 +205,7 @@ async function syntheticEvents(store: Store, repoId: number): Promise<FlowEvent[
   return events;
 }
 
-/** Saves the first 1024x1600 of the page as PNG with headless Chromium (no network). */
+/** Saves the first 1024x1600 of the page, and its warning-sign and knowledge-map sections, as PNG with headless Chromium (no network). */
 async function screenshot(htmlFile: string, png: string): Promise<void> {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
@@ -220,6 +221,8 @@ async function screenshot(htmlFile: string, png: string): Promise<void> {
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`file://${htmlFile}`);
     await page.screenshot({ path: png });
+    // The warning signs with their evidence, and the knowledge map, sit further down: one picture each.
+    for (const id of ['warnings', 'knowledge']) await page.locator(`#${id}`).screenshot({ path: png.replace(/\.png$/, `-${id}.png`) });
     if (errors.length > 0) throw new Error(`the report logged errors in Chromium: ${errors.join('; ')}`);
   } finally {
     await browser.close();

@@ -156,6 +156,23 @@ describe.each(storeKinds)('flow metrics on %s', (kind) => {
     expect(m.dora.changeFailureRate).toMatchObject({ rate: 0.2, failed: 1, total: 5, failedDeployments: ['f0'] });
   });
 
+  it('flags individual output up while team lead time is flat, naming people and never bots', async () => {
+    store = await openTestStore(kind);
+    const week = 7 * 24 * h;
+    // Every change is coded in 1 h, so the median lead time stays flat. Earlier 8 weeks: Ann 10, the bot 1;
+    // last 8 weeks: Ann 10, the bot 6, Cleo 5 (new). Cleo is up, the bot is not a person.
+    const earlier = [...Array.from({ length: 10 }, () => 'Ann'), 'bot'];
+    const recent = [...Array.from({ length: 10 }, () => 'Ann'), ...Array.from({ length: 6 }, () => 'bot'), ...Array.from({ length: 5 }, () => 'Cleo')];
+    const changes = [...earlier.map((a, i) => ({ a, t: t0 + i * (week / 2) })), ...recent.map((a, i) => ({ a, t: t0 + 8 * week + i * Math.floor((8 * week) / 22) }))].map(
+      ({ a, t }, i) => ({ sha: sha(i % 10) + String(i), author: a, codingStartedAt: t, commitTime: t + h, provenance: a === 'bot' ? ('automation' as const) : ('human' as const) }),
+    );
+    const { repoId } = await seedRepository(store, 'acme/people', changes);
+    const m = computeMetrics(await loadFlowData(store, repoId), { period: { from: t0, to: t0 + 16 * week }, now: t0 });
+    const w = m.warnings.find((x) => x.id === 'individual-output-up-team-flat');
+    expect(w?.status).toBe('triggered');
+    expect(w?.evidence.map((e) => [e.ref, e.detail])).toEqual([['Cleo', '0 -> 5 changes']]);
+  });
+
   it('is idempotent by event id: importing the same events again changes nothing', async () => {
     const { store, repoId } = await seeded();
     const again = await ingestEvents(store.db, repoId, parseEventLines(events.map((e) => JSON.stringify(e)).join('\n'), 'again.jsonl'));

@@ -78,7 +78,7 @@ function individualOutput(ctx: Ctx): Warning {
   const base = {
     id: 'individual-output-up-team-flat' as const,
     title: 'Individual output up while team delivery is flat',
-    threshold: 'an author with >= 4 recent changes and +50% or more, while team throughput grew < 10% or median lead time did not improve',
+    threshold: 'an author (automation excluded) with >= 4 recent changes and +50% or more, while team throughput grew < 10% or median lead time did not improve',
     window: ctx.window,
   };
   const count = (p: Period): Map<string, number> => {
@@ -91,8 +91,10 @@ function individualOutput(ctx: Ctx): Warning {
   const teamNow = [...now.values()].reduce((a, b) => a + b, 0);
   const teamBefore = [...before.values()].reduce((a, b) => a + b, 0);
   if (teamBefore < 10) return { ...base, status: 'insufficient-data', value: `${teamBefore} changes in the earlier window`, evidence: [] };
+  // Bots (dependency updaters) count in team throughput but are nobody's individual output.
+  const bots = new Set(ctx.flows.filter((f) => f.change.provenance === 'automation').map((f) => f.change.author));
   const up = [...now.entries()]
-    .filter(([author, n]) => n >= 4 && n >= 1.5 * Math.max(1, before.get(author) ?? 0))
+    .filter(([author, n]) => !bots.has(author) && n >= 4 && n >= 1.5 * Math.max(1, before.get(author) ?? 0))
     .sort((a, b) => b[1] - a[1]);
   const lead = (p: Period): number | null => median(present(ctx.flows.filter((f) => within(f.mergedAt, p)).map((f) => f.leadTime)));
   const leadNow = lead(ctx.recent);

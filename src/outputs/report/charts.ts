@@ -61,7 +61,11 @@ export function waterfallChart(m: FlowMetrics): string {
         type: 'bar',
         stack: 'w',
         label: { show: true, position: 'top' },
-        data: [...medians.map((v, i) => ({ value: v ?? 0, itemStyle: { color: palette[stages[i] ?? 'coding'] } })), { value: Math.round(acc * 10) / 10, itemStyle: { color: '#555' } }],
+        // A stage with no data is labelled n/a, not drawn as a zero-length stage.
+        data: [
+          ...medians.map((v, i) => ({ value: v ?? 0, itemStyle: { color: palette[stages[i] ?? 'coding'] }, ...(v === null ? { label: { formatter: 'n/a', color: '#888' } } : {}) })),
+          { value: Math.round(acc * 10) / 10, itemStyle: { color: '#555' } },
+        ],
       },
     ],
   });
