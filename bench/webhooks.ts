@@ -109,7 +109,12 @@ interface FakeHandle {
 }
 
 async function startFakeProcess(): Promise<FakeHandle> {
-  const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, FLOWGATE_BENCH_ROLE: 'fake-github', FLOWGATE_LOG: 'error' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const profile = process.env['FLOWGATE_BENCH_PROFILE'];
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, FLOWGATE_BENCH_ROLE: 'fake-github', FLOWGATE_LOG: 'error' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`])],
+  });
   const pending = new Map<number, (value: unknown) => void>();
   let nextId = 0;
   return new Promise((resolve, reject) => {

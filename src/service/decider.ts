@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import type { Decision } from '../decisions/gate/types.ts';
+import type { Database } from '../store/schema.ts';
 
 /** A pull request as the gate sees it: fetched fresh from GitHub at decision time. */
 export interface PullRequestFacts {
@@ -47,6 +49,11 @@ export interface GateVerdict {
   decision?: Decision;
 }
 
+/** What a decider may read besides the facts: the store (risk, trust and reviewers from history). */
+export interface DeciderContext {
+  db: Kysely<Database>;
+}
+
 /** The gate as the service calls it (gateDecider wraps the gate module's decideChange). */
-export type Decider = (facts: PullRequestFacts) => GateVerdict | Promise<GateVerdict>;
+export type Decider = (facts: PullRequestFacts, context: DeciderContext) => GateVerdict | Promise<GateVerdict>;
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { Logger, makeWorkerUtils, run, type LogFunctionFactory, type Runner, type TaskList, type WorkerEvents, type WorkerUtils } from 'graphile-worker';
 import { FlowgateError } from '../core/errors.ts';
 import { log } from '../core/log.ts';
@@ -31,12 +31,13 @@ export async function migrateGraphile(connectionString: string): Promise<void> {
  * (run `migrateGraphile` first; the server does on start).
  */
 export function graphileQueue(db: Kysely<Database>): JobQueue {
+  const addExpression = (name: string, payload: Record<string, unknown>, options: JobOptions = {}): RawBuilder<unknown> =>
+    sql`graphile_worker.add_job(${name}, ${JSON.stringify(payload)}::json, queue_name => ${options.queueName ?? null}::text, job_key => ${options.jobKey ?? null}::text, max_attempts => ${options.maxAttempts ?? 25}::int)`;
   return {
     add: async (name: string, payload: Record<string, unknown>, options: JobOptions = {}, executor: Kysely<Database> = db) => {
-      await sql`select graphile_worker.add_job(${name}, ${JSON.stringify(payload)}::json, queue_name => ${options.queueName ?? null}::text, job_key => ${options.jobKey ?? null}::text, max_attempts => ${options.maxAttempts ?? 25}::int)`.execute(
-        executor,
-      );
+      await sql`select ${addExpression(name, payload, options)}`.execute(executor);
     },
+    addExpression,
   };
 }
 

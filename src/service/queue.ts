@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import type { Database } from '../store/schema.ts';
 
 /** Options for one queued job. */
@@ -16,6 +16,12 @@ export interface JobOptions {
  */
 export interface JobQueue {
   add(name: string, payload: Record<string, unknown>, options?: JobOptions, db?: Kysely<Database>): Promise<void>;
+  /**
+   * The SQL expression that adds the job, when the queue lives in the same PostgreSQL: a caller can
+   * then store a row and queue its job in one statement (a data-modifying CTE) instead of a
+   * four-round-trip transaction.
+   */
+  addExpression?(name: string, payload: Record<string, unknown>, options?: JobOptions): RawBuilder<unknown>;
 }
 
 /** What a task handler learns about the job it runs. */

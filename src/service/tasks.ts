@@ -236,7 +236,7 @@ export async function decidePullRequest(
     await ensureRepository(db, key, null, null);
     ensured.add(key);
   }
-  const verdict = await deps.decide(facts);
+  const verdict = await deps.decide(facts, { db });
   const publishingKey = `publishing:${prKey}`;
   const { recovering, decisionId } = await recordDecision(deps, ref, facts, verdict, deliveryId, publishingKey, stateChanged ? { pullState, installationId: installation } : null);
 

@@ -70,8 +70,8 @@ export async function acceptDelivery(db: Kysely<Database>, queue: JobQueue, deli
   const repo = (payload['repository'] as { full_name?: string } | undefined)?.full_name ?? null;
   const action = typeof payload['action'] === 'string' ? payload['action'] : null;
   const queueName = queueNameOf(payload);
-  return db.transaction().execute(async (tx) => {
-    const inserted = await tx
+  const insert = (executor: Kysely<Database>) =>
+    executor
       .insertInto('webhook_deliveries')
       .values({
         delivery_id: delivery.id,
@@ -85,10 +85,22 @@ export async function acceptDelivery(db: Kysely<Database>, queue: JobQueue, deli
         processed_at: null,
         error: null,
       })
-      .onConflict((oc) => oc.column('delivery_id').doNothing())
-      .executeTakeFirst();
+      .onConflict((oc) => oc.column('delivery_id').doNothing());
+  const job = { deliveryId: delivery.id };
+  const options = { jobKey: `delivery:${delivery.id}`, ...(queueName === undefined ? {} : { queueName }) };
+  if (queue.addExpression !== undefined) {
+    // One statement (atomic on its own): the job is added only for a delivery this insert stored.
+    const added = await db
+      .with('inserted', () => insert(db).returning('delivery_id'))
+      .selectFrom('inserted')
+      .select(queue.addExpression(deliveryTask, job, options).as('job'))
+      .execute();
+    return added.length > 0;
+  }
+  return db.transaction().execute(async (tx) => {
+    const inserted = await insert(tx).executeTakeFirst();
     if ((inserted.numInsertedOrUpdatedRows ?? 0n) === 0n) return false;
-    await queue.add(deliveryTask, { deliveryId: delivery.id }, { jobKey: `delivery:${delivery.id}`, ...(queueName === undefined ? {} : { queueName }) }, tx);
+    await queue.add(deliveryTask, job, options, tx);
     return true;
   });
 }
