@@ -1,0 +1,60 @@
+/**
+ * Feature and learner selection on the TRAINING period only:
+ * `npx tsx .../select-features.ts <db|jit.csv> [set...] [--config=auto|average|fixed]`, where a
+ * set is `base` (every feature) or `-name,name` (every feature but those).
+ * Takes the rows `flowgate model eval` would train on (all before the test share and gap), splits
+ * them again in time (latest 20% after a 30-day gap as validation) and reports, per feature set,
+ * the model's validation AUC beside LA-only. The test changes are dropped unused. To try a new
+ * feature, add it to features/compute.ts and compare `base` with `-<its name>`.
+ */
+import { openStore } from '../../../store/store.ts';
+import { computeFeatures } from '../../features/compute.ts';
+import { evaluateChronological } from '../../risk/evaluate.ts';
+import { loadJitCsv } from '../../risk/jit-csv.ts';
+import type { RiskModelOptions } from '../../risk/learner.ts';
+import type { FeatureRow } from '../../risk/types.ts';
+import { defaultGapDays } from '../model.ts';
+import { loadKnowledge } from '../run.ts';
+import { loadHistory, loadLabels } from '../store.ts';
+
+const configs: Record<string, RiskModelOptions> = {
+  auto: { combine: 'auto' },
+  average: { combine: 'average' },
+  fixed: { combine: 'average', blendWeights: [0.5], boostedLogistic: false },
+};
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const config = process.argv.find((a) => a.startsWith('--config='))?.slice('--config='.length) ?? 'auto';
+const source = args[0] ?? '';
+const rows = source.endsWith('.csv') ? loadJitCsv(source) : await loadRows(source);
+
+async function loadRows(url: string): Promise<FeatureRow[]> {
+  const store = await openStore({ url });
+  const repo = await store.db.selectFrom('repositories').select('id').executeTakeFirstOrThrow();
+  const history = await loadHistory(store.db, repo.id);
+  const knowledge = await loadKnowledge(store, repo.id, history);
+  const features = computeFeatures(history.changes, knowledge);
+  const knownAt = new Map<number, number>();
+  for (const l of await loadLabels(store.db, repo.id)) knownAt.set(l.inducingChangeId, Math.min(knownAt.get(l.inducingChangeId) ?? Infinity, l.knownAt));
+  await store.close();
+  return history.changes.map((c) => {
+    const fixKnownAt = knownAt.get(c.id) ?? null;
+    return { id: c.sha, time: c.time, label: fixKnownAt === null ? 0 : 1, fixKnownAt, churn: c.linesAdded + c.linesDeleted, features: features.get(c.position) ?? {} };
+  });
+}
+rows.sort((a, b) => a.time - b.time);
+// Exactly the training pool of the default evaluation (testShare .2, 30-day gap); the rest is never touched.
+const split = Math.floor(rows.length * 0.8);
+const testStart = rows[split]?.time ?? Infinity;
+// The JIT datasets are evaluated without a gap (bench:jit); repositories with the 30-day one.
+const gapDays = source.endsWith('.csv') ? 0 : defaultGapDays;
+const pool = rows.slice(0, split).filter((r) => r.time < testStart - gapDays * 86_400);
+const sets = args.slice(1);
+const wanted = sets.length > 0 ? sets : ['base'];
+for (const set of wanted) {
+  const drop = new Set(set.startsWith('-') ? set.slice(1).split(',') : []);
+  const subset = pool.map((r) => ({ ...r, features: Object.fromEntries(Object.entries(r.features).filter(([k]) => !drop.has(k))) }));
+  const r = evaluateChronological(subset, { gapDays, model: configs[config] ?? {} });
+  console.log(
+    `${source} ${config} ${set.padEnd(13)} validation: train ${r.train.rows} (${r.train.positives}) val ${r.test.rows} (${r.test.positives}) model AUC ${r.model.auc.toFixed(3)} logistic ${r.baselines.logistic.auc.toFixed(3)} LA-only ${r.baselines.laOnly.auc.toFixed(3)} popt ${r.model.popt.toFixed(3)} ${r.chosen}`,
+  );
+}
