@@ -15,7 +15,9 @@ export interface WriteReportOptions extends ReportOptions {
 /** Where a repository's report goes by default: never inside the repository. */
 export function defaultReportPath(store: Pick<Store, 'url' | 'dialect'>, repoKey: string): string {
   const base = store.dialect.name === 'sqlite' && store.url !== ':memory:' ? dirname(resolve(store.url)) : dirname(defaultStorePath());
-  const name = basename(repoKey.replace(/[/\\]+$/, '')).replace(/[^\w.-]+/g, '_') || 'repository';
+  // A bare repository's key ends in `.git` (`/srv/rails.git`, `/x/rails/.git`): name it after the project.
+  const parts = repoKey.split(/[/\\]+/).filter((p) => p !== '' && p !== '.git');
+  const name = basename(parts.at(-1) ?? '').replace(/\.git$/, '').replace(/[^\w.-]+/g, '_') || 'repository';
   return join(base, 'reports', `${name}.html`);
 }
 
