@@ -13,7 +13,7 @@ export interface WriteReportOptions extends ReportOptions {
 }
 
 /** Where a repository's report goes by default: never inside the repository. */
-export function defaultReportPath(store: Pick<Store, 'url' | 'dialect'>, repoKey: string): string {
+export function defaultReportPath(store: { url: string; dialect: { name: string } }, repoKey: string): string {
   const base = store.dialect.name === 'sqlite' && store.url !== ':memory:' ? dirname(resolve(store.url)) : dirname(defaultStorePath());
   // A bare repository's key ends in `.git` (`/srv/rails.git`, `/x/rails/.git`): name it after the project.
   const parts = repoKey.split(/[/\\]+/).filter((p) => p !== '' && p !== '.git');
