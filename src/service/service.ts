@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
+import { parseConfig } from '../core/config.ts';
 import { log } from '../core/log.ts';
 import { createServer } from '../outputs/server/app.ts';
 import type { EventIngestor } from '../outputs/server/api.ts';
+import type { Teams } from '../outputs/dashboard/routes.tsx';
 import { gitHubClients, gitHubConfigFromEnv, type GitHubClients, type GitHubConfig } from '../sources/github/client.ts';
 import { isPostgresUrl, resolveStoreUrl } from '../store/dialect.ts';
 import { openStore, type Store } from '../store/store.ts';
@@ -29,6 +32,17 @@ export interface ServiceOptions {
   decide?: Decider | undefined;
   audit?: AuditSink | undefined;
   ingest?: EventIngestor | undefined;
+  /** Teams for the dashboard (name to members), e.g. from `teamsFromConfig`. */
+  teams?: Teams | undefined;
+}
+
+/**
+ * Teams from a .flowgate.yml (its `teams` section: name to members), for the dashboard's team
+ * filter; an invalid file is an error (CONFIG_INVALID) rather than a dashboard without teams.
+ */
+export function teamsFromConfig(path: string): Teams {
+  const config = parseConfig(readFileSync(path, 'utf8'), path);
+  return Object.fromEntries(Object.entries(config.teams).map(([name, team]) => [name, team.members]));
 }
 
 /** A running server and/or worker. */
@@ -67,7 +81,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     }
     let port: number | null = null;
     if (options.port !== undefined) {
-      const app = createServer({ db: store.db, queue, webhookSecret: options.webhookSecret, ingest: options.ingest ?? defaultIngest });
+      const app = createServer({ db: store.db, queue, webhookSecret: options.webhookSecret, ingest: options.ingest ?? defaultIngest, teams: options.teams ?? {} });
       const listening = await new Promise<ServerType>((resolve) => {
         const s: ServerType = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: options.host ?? '127.0.0.1' }, () => resolve(s));
       });

@@ -27,7 +27,7 @@ describe('the dashboard in Chromium', () => {
     ]);
     readSecret = (await createToken(store.db, 'viewer', ['read'])).secret;
     ingestSecret = (await createToken(store.db, 'ci', ['ingest'])).secret;
-    const app = createServer({ db: store.db, queue: storeQueue(store.db), webhookSecret: 's' });
+    const app = createServer({ db: store.db, queue: storeQueue(store.db), webhookSecret: 's', teams: { web: ['ann', 'bob@example.com'] } });
     server = await new Promise<ServerType>((resolve) => {
       const s: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
@@ -59,19 +59,36 @@ describe('the dashboard in Chromium', () => {
     await page.waitForURL(`${base}/`);
     expect(await page.textContent('.who')).toContain('read-only');
     expect(await page.textContent('#totals')).toContain('5 changes');
-    expect(await page.locator('#weekly rect.bar').count()).toBeGreaterThanOrEqual(4);
-    expect(await page.locator('#provenance rect.bar').count()).toBe(4);
+    // The report's own views, live: summary, DORA tiles, and its charts (inline SVG from the report module).
+    expect(await page.getAttribute('#report', 'data-repo')).toBe('acme/web');
+    expect(await page.textContent('#report #summary')).toContain('5 changes by 4 authors');
+    expect(await page.locator('#report #dora .tile').count()).toBe(4);
+    const charts = await page.locator('#report figure.chart svg').count();
+    expect(charts).toBeGreaterThanOrEqual(6);
+    expect(await page.locator('#report figure.chart[data-chart="provenance-mix"] svg path').count()).toBeGreaterThan(0);
 
     await page.selectOption('select[name=period]', '30d');
     await page.selectOption('select[name=provenance]', 'human');
     await page.click('form.filters button[type=submit]');
     await page.waitForURL(/provenance=human/);
     expect(await page.textContent('#totals')).toContain('2 changes');
-    expect(await page.locator('#provenance rect.bar').count()).toBe(1);
+    expect(await page.textContent('#report #summary')).toContain('2 changes by 1 authors');
+    expect(await page.locator('#report figure.chart svg').count()).toBe(charts);
+
+    // The team filter (teams from the server's config): ann and bob, any provenance.
+    await page.selectOption('select[name=provenance]', '');
+    await page.selectOption('select[name=period]', '');
+    await page.selectOption('select[name=team]', 'web');
+    await page.click('form.filters button[type=submit]');
+    await page.waitForURL(/team=web/);
+    expect(await page.textContent('#report #summary')).toContain('3 changes by 2 authors');
 
     await page.click('a[href="/decisions"]');
     await page.waitForURL(`${base}/decisions`);
-    expect(await page.locator('#decisions tbody tr').count()).toBe(5);
+    // Five decisions the service published on pull requests and one of the CLI gate, newest first.
+    expect(await page.locator('#decisions tbody tr').count()).toBe(6);
+    expect(await page.locator('#decisions tbody tr', { hasText: 'gate' }).count()).toBe(1);
+    expect(await page.textContent('#decisions tbody tr:first-child')).toContain('acme/web#1');
     await page.click('a[href="/audit"]');
     await page.waitForURL(`${base}/audit`);
     expect(await page.locator('#audit').count()).toBe(1);

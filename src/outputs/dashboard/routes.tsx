@@ -1,21 +1,45 @@
 import { Hono, type Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
+import { raw } from 'hono/html';
 import type { Child, FC } from 'hono/jsx';
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, type Kysely } from 'kysely';
+import { computeMetrics, type FlowMetrics } from '../../analyses/metrics/compute.ts';
+import type { FlowData } from '../../analyses/metrics/data.ts';
+import { loadFlowData } from '../../analyses/metrics/load.ts';
 import { isFlowgateError } from '../../core/errors.ts';
+import { postgresDialect, sqliteDialect } from '../../store/dialect.ts';
 import type { Database } from '../../store/schema.ts';
+import type { Store } from '../../store/store.ts';
+import {
+  renderDoraTiles,
+  renderFlow,
+  renderKnowledge,
+  renderLanes,
+  renderProvenance,
+  renderReviewerLoad,
+  renderSummary,
+  renderTrends,
+  renderWarnings,
+} from '../report/views.ts';
 import { authorize, sessionCookie } from '../server/api.ts';
 import { queryDecisions, queryMetrics, readFilters, type ReadFilters } from '../server/queries.ts';
 import { authenticateToken, requireScope, type ApiToken } from '../server/tokens.ts';
-import { CountBars, StackedBars } from './charts.tsx';
 
+// The page frame and the filters; the report's own sections (tiles, charts, tables) are styled here
+// the way the report page styles them.
 const style = `
-body{font:14px system-ui,sans-serif;margin:0;color:#222}
+body{font:14px system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
 header{background:#1f2937;color:#fff;padding:8px 16px;display:flex;gap:16px;align-items:center}
-header a{color:#fff}main{padding:16px}
-table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}
-.chart{display:inline-block;margin:0 16px 16px 0;vertical-align:top}.legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 8px}
+header a{color:#fff}main{padding:16px;max-width:1100px}
+table{border-collapse:collapse;background:#fff;font-size:13px}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 form.filters{margin-bottom:16px;display:flex;gap:8px;align-items:end}.error{color:#b91c1c}
+h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}.coverage,.rule{color:#666;font-size:13px}.derived{color:#8a6d00}
+.tiles{display:grid;grid-template-columns:repeat(4,1fr);gap:12px}.tile{background:#fff;border:1px solid #ddd;border-radius:8px;padding:12px}
+.tile-name{font-size:13px;color:#666}.tile-value{font-size:24px;font-weight:600;margin:6px 0}.tile-detail{font-size:12px;color:#666;margin-top:6px}
+.band{font-size:12px;padding:2px 8px;border-radius:10px;color:#fff}.band.elite{background:#1a9850}.band.high{background:#66bd63}.band.medium{background:#f4a582}.band.low{background:#d73027}.band.none{background:#aaa}
+figure.chart{margin:12px 0;background:#fff;border:1px solid #eee;border-radius:6px;overflow:hidden}figure.chart svg{display:block;max-width:100%;height:auto}
+ul.warnings{list-style:none;padding:0}li.warning{background:#fff;border:1px solid #e3e3e3;border-left:4px solid #aaa;padding:8px 12px;margin:8px 0}
+li.warning.triggered{border-left-color:#d73027}li.warning.ok{border-left-color:#1a9850}
 `;
 
 const Layout: FC<{ title: string; token: ApiToken | null; children?: Child }> = ({ title, token, children }) => (
@@ -82,7 +106,7 @@ const Filters: FC<{ query: Record<string, string>; repos: string[]; teams: strin
       <select name="period">
         {['', '7d', '30d', '90d', '365d'].map((p) => (
           <option value={p} selected={(query['period'] ?? '') === p}>
-            {p === '' ? 'all time' : `last ${p}`}
+            {p === '' ? 'last 365d (report default)' : `last ${p}`}
           </option>
         ))}
       </select>
@@ -105,9 +129,26 @@ const Filters: FC<{ query: Record<string, string>; repos: string[]; teams: strin
 /** Teams: name to member names, e-mails or logins (from the server's config). */
 export type Teams = Record<string, string[]>;
 
+const day = 86_400;
+/** How long loaded flow data serves before it is read again (the dashboard is live within this). */
+const flowDataTtlMs = 30_000;
+
+/** The report module reads through a Store; the dashboard has the connection only. */
+function storeOver(db: Kysely<Database>): Store {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  return { db, dialect: postgres ? postgresDialect : sqliteDialect, url: postgres ? 'postgres' : 'sqlite', close: () => Promise.resolve() };
+}
+
+/** The report's views (src/outputs/report/views.ts) of one repository's metrics, as the dashboard shows them. */
+function reportViews(m: FlowMetrics): string {
+  return [renderSummary(m), renderDoraTiles(m), renderFlow(m), renderTrends(m), renderProvenance(m), renderLanes(m), renderWarnings(m), renderReviewerLoad(m), renderKnowledge(m)].join('\n');
+}
+
 /** The dashboard: server-rendered pages behind a token login (cookie); `read` tokens see everything, change nothing. */
 export function dashboardRoutes(db: Kysely<Database>, teams: Teams = {}): Hono {
   const app = new Hono();
+  const store = storeOver(db);
+  const flowData = new Map<number, { data: Promise<FlowData>; until: number }>();
   app.get('/favicon.ico', (c) => c.body(null, 204));
 
   app.get('/login', (c) => c.html(<LoginPage error={null} />));
@@ -138,6 +179,7 @@ export function dashboardRoutes(db: Kysely<Database>, teams: Teams = {}): Hono {
       throw error;
     }
   };
+  const members = (team: string | undefined): Set<string> | null => (team ? new Set((teams[team] ?? []).map((m) => m.toLowerCase())) : null);
   const filtersOf = (query: Record<string, string>): ReadFilters => {
     const filters = readFilters(query);
     const team = query['team'];
@@ -149,21 +191,59 @@ export function dashboardRoutes(db: Kysely<Database>, teams: Teams = {}): Hono {
     const prRepos = await db.selectFrom('pr_decisions').select('repo').distinct().execute();
     return [...new Set([...rows.map((r) => r.key), ...prRepos.map((r) => r.repo)])].sort();
   };
+  /** A repository's flow data, read at most every 30 s (loading is the expensive part; computing views is not). */
+  const loadData = (repoId: number): Promise<FlowData> => {
+    const cached = flowData.get(repoId);
+    if (cached !== undefined && cached.until > Date.now()) return cached.data;
+    const data = loadFlowData(store, repoId, { filesSince: Math.floor(Date.now() / 1000) - 2 * 365 * day, tagsSince: Math.floor(Date.now() / 1000) - 2 * 365 * day });
+    flowData.set(repoId, { data, until: Date.now() + flowDataTtlMs });
+    data.catch(() => flowData.delete(repoId));
+    return data;
+  };
+  /** The report's metrics for the filters: period up to now, the team's members, one provenance class. */
+  const metricsFor = async (repoId: number, query: Record<string, string>): Promise<FlowMetrics> => {
+    const data = await loadData(repoId);
+    const days = /^(\d+)d$/.exec(query['period'] ?? '')?.[1];
+    const to = Math.floor(Date.now() / 1000) + 1;
+    const period = { from: to - Number(days ?? 365) * day, to };
+    const team = members(query['team']);
+    const provenance = query['provenance'];
+    const filtered: FlowData = provenance ? { ...data, changes: data.changes.filter((ch) => ch.provenance === provenance) } : data;
+    const label = [query['period'] ? `last ${query['period']}` : 'last 365d', query['team'] ? `team ${query['team']}` : null, provenance ?? null].filter(Boolean).join(', ');
+    return computeMetrics(filtered, {
+      period,
+      label,
+      ...(team === null ? {} : { include: (author: string, email: string | null) => team.has(author.toLowerCase()) || (email !== null && team.has(email.toLowerCase())) }),
+    });
+  };
 
   app.get('/', async (c) => {
     const token = await session(c);
     if (token instanceof Response) return token;
     const query = c.req.query();
     const metrics = await queryMetrics(db, filtersOf(query));
+    // The report's views need a repository with history: the chosen one, else the first analyzed.
+    const analyzed = await db
+      .selectFrom('repositories')
+      .select(['id', 'key'])
+      .where((eb) => eb.exists(eb.selectFrom('changes').select('changes.id').whereRef('changes.repo_id', '=', 'repositories.id')))
+      .orderBy('key')
+      .execute();
+    const chosen = analyzed.find((r) => r.key === query['repo']) ?? (query['repo'] ? undefined : analyzed[0]);
+    const views = chosen === undefined ? null : reportViews(await metricsFor(chosen.id, query));
     return c.html(
       <Layout title="Overview" token={token}>
-        <Filters query={query} repos={await repos()} teams={Object.keys(teams)} action="/" />
+        <Filters query={{ ...query, ...(chosen === undefined ? {} : { repo: chosen.key }) }} repos={await repos()} teams={Object.keys(teams)} action="/" />
         <p id="totals">
           {metrics.changes} changes, {metrics.linesChanged} lines changed, {metrics.decisions.autoMerged} auto-merged.
         </p>
-        <StackedBars id="weekly" title="Changes per week by provenance" points={metrics.weekly.map((w) => ({ x: w.week, series: w.provenance, value: w.changes }))} />
-        <CountBars id="provenance" title="Changes by provenance" counts={metrics.byProvenance} />
-        <CountBars id="tiers" title="Gate decisions by tier" counts={metrics.decisions.byTier} />
+        {views === null ? (
+          <p id="no-report">{query['repo'] ? `${query['repo']} has no analyzed history in this store: run flowgate analyze on it.` : 'No repository has been analyzed into this store yet: run flowgate analyze.'}</p>
+        ) : (
+          <div id="report" data-repo={chosen?.key}>
+            {raw(views)}
+          </div>
+        )}
       </Layout>,
     );
   });
@@ -180,10 +260,11 @@ export function dashboardRoutes(db: Kysely<Database>, teams: Teams = {}): Hono {
           <thead>
             <tr>
               <th>When</th>
-              <th>Pull request</th>
-              <th>Head</th>
+              <th>Subject</th>
+              <th>From</th>
               <th>Tier</th>
-              <th>Conclusion</th>
+              <th>Outcome</th>
+              <th>Check</th>
               <th>Merged</th>
               <th>Why</th>
             </tr>
@@ -192,12 +273,11 @@ export function dashboardRoutes(db: Kysely<Database>, teams: Teams = {}): Hono {
             {decisions.map((d) => (
               <tr>
                 <td>{new Date(d.time * 1000).toISOString().slice(0, 16).replace('T', ' ')}</td>
-                <td>{`${d.repo}#${d.prNumber}`}</td>
-                <td>
-                  <code>{d.headSha.slice(0, 10)}</code>
-                </td>
-                <td>{d.tier}</td>
-                <td>{d.conclusion}</td>
+                <td>{d.prNumber === null ? d.subject : `${d.repo ?? ''}#${d.prNumber}`}</td>
+                <td>{d.source}</td>
+                <td>{d.tier ?? ''}</td>
+                <td>{d.outcome ?? ''}</td>
+                <td>{d.conclusion ?? ''}</td>
                 <td>{d.merged ? 'yes' : 'no'}</td>
                 <td>{d.reasons.join('; ')}</td>
               </tr>

@@ -74,6 +74,11 @@ describe.each(storeKinds)('the API on %s', (kind) => {
     expect(metrics).toMatchObject({ changes: 2, byProvenance: { human: 1, agent: 1 } });
     const decisions = (await (await call('/api/decisions?repo=acme/api&limit=2', secrets['read'])).json()) as { decisions: unknown[] };
     expect(decisions.decisions).toHaveLength(2);
+    // One record per decision, from the gate's table: the service's (with their pull request) and the CLI's.
+    const every = (await (await call('/api/decisions?repo=acme/api', secrets['read'])).json()) as { decisions: { source: string; prNumber: number | null; id: number | null }[] };
+    expect(every.decisions.map((d) => d.source).sort()).toEqual(['gate', 'service', 'service', 'service']);
+    expect(every.decisions.every((d) => d.id !== null)).toBe(true);
+    expect(every.decisions.find((d) => d.source === 'gate')?.prNumber).toBeNull();
     const bad = await call('/api/changes?provenance=robot', secrets['read']);
     expect(bad.status).toBe(400);
   });

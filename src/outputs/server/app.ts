@@ -6,7 +6,7 @@ import type { JobQueue } from '../../service/queue.ts';
 import { acceptDelivery, signatureVerifier } from '../../sources/github/webhook.ts';
 import type { Database } from '../../store/schema.ts';
 import { apiRoutes, type EventIngestor } from './api.ts';
-import { dashboardRoutes } from '../dashboard/routes.tsx';
+import { dashboardRoutes, type Teams } from '../dashboard/routes.tsx';
 
 /** What the HTTP server needs; it holds no state of its own, so any number of replicas may run. */
 export interface ServerDeps {
@@ -16,6 +16,8 @@ export interface ServerDeps {
   webhookSecret: string | undefined;
   /** Stores posted events (the events module's `ingestEvents`). */
   ingest?: EventIngestor;
+  /** Teams for the dashboard's team filter (from the config `flowgate serve` loads). */
+  teams?: Teams;
 }
 
 /** Maps an error to the JSON body and HTTP status every route answers with. */
@@ -49,6 +51,6 @@ export function createServer(deps: ServerDeps): Hono {
   });
 
   app.route('/api', apiRoutes(deps.db, deps.ingest));
-  app.route('/', dashboardRoutes(deps.db));
+  app.route('/', dashboardRoutes(deps.db, deps.teams));
   return app;
 }

@@ -152,33 +152,98 @@ export async function queryMetrics(db: Kysely<Database>, filters: ReadFilters): 
   };
 }
 
-/** One published decision. */
+/** One gate decision: published on a pull request by the service, or recorded by `flowgate check --record`. */
 export interface DecisionSummary {
-  repo: string;
-  prNumber: number;
-  headSha: string;
-  tier: string;
-  conclusion: string;
+  /** The gate's `decisions.id`; null for a service decision stored before decisions were linked (0006). */
+  id: number | null;
+  /** Where it was made: 'service' (a pull request) or 'gate' (the CLI). */
+  source: 'service' | 'gate';
+  repo: string | null;
+  subject: string;
+  prNumber: number | null;
+  headSha: string | null;
+  tier: string | null;
+  outcome: string | null;
+  /** The check run conclusion the service published; null for CLI decisions. */
+  conclusion: string | null;
   merged: boolean;
   reasons: string[];
   time: number;
 }
 
-/** The newest decisions the service published. */
+function reasonsOf(json: string): string[] {
+  try {
+    const parsed = JSON.parse(json) as { reasons?: unknown };
+    return Array.isArray(parsed.reasons) ? parsed.reasons.filter((r): r is string => typeof r === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The newest decisions, one record each: the gate's `decisions` table (CLI and service alike),
+ * with what the service published on the pull request; plus service decisions stored before
+ * the two were linked.
+ */
 export async function queryDecisions(db: Kysely<Database>, filters: ReadFilters): Promise<DecisionSummary[]> {
-  let query = db.selectFrom('pr_decisions').selectAll();
-  if (filters.repo !== undefined) query = query.where('repo', '=', filters.repo);
-  if (filters.since !== undefined) query = query.where('created_at', '>=', filters.since);
-  if (filters.until !== undefined) query = query.where('created_at', '<', filters.until);
-  const rows = await query.orderBy('id', 'desc').limit(filters.limit).execute();
-  return rows.map((r) => ({
-    repo: r.repo,
-    prNumber: r.pr_number,
-    headSha: r.head_sha,
-    tier: r.tier,
-    conclusion: r.conclusion,
-    merged: r.merged === 1,
-    reasons: (JSON.parse(r.decision) as { reasons?: string[] }).reasons ?? [],
-    time: r.created_at,
-  }));
+  let gate = db
+    .selectFrom('decisions')
+    .leftJoin('repositories', 'repositories.id', 'decisions.repo_id')
+    .leftJoin('pr_decisions', 'pr_decisions.decision_id', 'decisions.id')
+    .select([
+      'decisions.id as id',
+      'decisions.subject as subject',
+      'decisions.outcome as outcome',
+      'decisions.tier as tier',
+      'decisions.decision as decision',
+      'decisions.created_at as created_at',
+      'repositories.key as repo_key',
+      'pr_decisions.repo as pr_repo',
+      'pr_decisions.pr_number as pr_number',
+      'pr_decisions.head_sha as head_sha',
+      'pr_decisions.conclusion as conclusion',
+      'pr_decisions.merged as merged',
+    ]);
+  if (filters.repo !== undefined) {
+    const repo = filters.repo;
+    gate = gate.where((eb) => eb.or([eb('repositories.key', '=', repo), eb('pr_decisions.repo', '=', repo)]));
+  }
+  if (filters.since !== undefined) gate = gate.where('decisions.created_at', '>=', filters.since);
+  if (filters.until !== undefined) gate = gate.where('decisions.created_at', '<', filters.until);
+  let legacy = db.selectFrom('pr_decisions').selectAll().where('decision_id', 'is', null);
+  if (filters.repo !== undefined) legacy = legacy.where('repo', '=', filters.repo);
+  if (filters.since !== undefined) legacy = legacy.where('created_at', '>=', filters.since);
+  if (filters.until !== undefined) legacy = legacy.where('created_at', '<', filters.until);
+  const [gateRows, legacyRows] = await Promise.all([gate.orderBy('decisions.id', 'desc').limit(filters.limit).execute(), legacy.orderBy('id', 'desc').limit(filters.limit).execute()]);
+  const all: DecisionSummary[] = [
+    ...gateRows.map((r): DecisionSummary => ({
+      id: r.id,
+      source: r.pr_number === null ? 'gate' : 'service',
+      repo: r.pr_repo ?? r.repo_key,
+      subject: r.subject,
+      prNumber: r.pr_number,
+      headSha: r.head_sha,
+      tier: r.tier,
+      outcome: r.outcome,
+      conclusion: r.conclusion,
+      merged: r.merged === 1,
+      reasons: reasonsOf(r.decision),
+      time: r.created_at,
+    })),
+    ...legacyRows.map((r): DecisionSummary => ({
+      id: null,
+      source: 'service',
+      repo: r.repo,
+      subject: `${r.repo}#${r.pr_number}@${r.head_sha}`,
+      prNumber: r.pr_number,
+      headSha: r.head_sha,
+      tier: r.tier,
+      outcome: null,
+      conclusion: r.conclusion,
+      merged: r.merged === 1,
+      reasons: reasonsOf(r.decision),
+      time: r.created_at,
+    })),
+  ];
+  return all.sort((a, b) => b.time - a.time || (b.id ?? 0) - (a.id ?? 0)).slice(0, filters.limit);
 }

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { configFileName } from '../../../core/config.ts';
 import { FlowgateError } from '../../../core/errors.ts';
-import { startService, type Service } from '../../../service/service.ts';
+import { startService, teamsFromConfig, type Service } from '../../../service/service.ts';
 import { backfillRepository, parseRepoArg } from '../../../sources/github/backfill.ts';
 import { gitHubClients, gitHubConfigFromEnv } from '../../../sources/github/client.ts';
 import { createToken, listTokens, parseScopes, revokeToken } from '../../server/tokens.ts';
@@ -34,16 +36,23 @@ export function registerServe(program: Command): void {
       .description('Run the server: GitHub webhooks, the API and the dashboard (FLOWGATE_WEBHOOK_SECRET, FLOWGATE_GITHUB_APP_ID, FLOWGATE_GITHUB_PRIVATE_KEY, FLOWGATE_GITHUB_API_URL)')
       .option('--port <n>', 'HTTP port (0 picks a free one)', process.env['PORT'] ?? '8080')
       .option('--host <address>', 'address to listen on', process.env['FLOWGATE_HOST'] ?? '127.0.0.1')
-      .option('--workers <n>', 'job workers in this process (default: 4 on SQLite, 0 on PostgreSQL where `flowgate worker` runs them)'),
-  ).action(async (opts: { db?: string; port: string; host: string; workers?: string }) => {
+      .option('--workers <n>', 'job workers in this process (default: 4 on SQLite, 0 on PostgreSQL where `flowgate worker` runs them)')
+      .option('--config <file>', "a .flowgate.yml whose teams the dashboard filters by (default FLOWGATE_CONFIG, else ./.flowgate.yml when present)"),
+  ).action(async (opts: { db?: string; port: string; host: string; workers?: string; config?: string }) => {
+    const configPath = opts.config ?? process.env['FLOWGATE_CONFIG'] ?? (existsSync(configFileName) ? configFileName : undefined);
+    if (configPath !== undefined && !existsSync(configPath)) throw new FlowgateError('USAGE', `--config ${configPath} does not exist. Pass the path of a .flowgate.yml.`);
+    const teams = configPath === undefined ? {} : teamsFromConfig(configPath);
     const service = await startService({
+      teams,
       db: opts.db,
       port: parseCount(opts.port, '--port'),
       host: opts.host,
       webhookSecret: process.env['FLOWGATE_WEBHOOK_SECRET'],
       workers: opts.workers === undefined ? undefined : parseCount(opts.workers, '--workers'),
     });
-    process.stdout.write(`flowgate: listening on http://${opts.host}:${service.port ?? 0} (store ${service.store.url})\n`);
+    process.stdout.write(
+      `flowgate: listening on http://${opts.host}:${service.port ?? 0} (store ${service.store.url}${configPath === undefined ? '' : `, ${Object.keys(teams).length} teams from ${configPath}`})\n`,
+    );
     await runUntilSignal(service);
   });
 

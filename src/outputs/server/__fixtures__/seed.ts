@@ -2,7 +2,11 @@ import type { Kysely } from 'kysely';
 import { ensureRepository } from '../../../store/repositories.ts';
 import type { Database, ProvenanceClass } from '../../../store/schema.ts';
 
-/** Stores a few changes (as the miner would) and published decisions, for API and dashboard tests. */
+/**
+ * Stores a few changes (as the miner would), a decision the service published for each (the
+ * gate's `decisions` row and the service's `pr_decisions` row), and one decision of the CLI gate
+ * (`flowgate check --record`: no pull request), for API and dashboard tests.
+ */
 export async function seedChanges(db: Kysely<Database>, repoKey: string, changes: { provenance: ProvenanceClass; daysAgo: number; author: string }[]): Promise<void> {
   const repo = await ensureRepository(db, repoKey, null, 'main');
   const now = Math.floor(Date.now() / 1000);
@@ -47,14 +51,28 @@ export async function seedChanges(db: Kysely<Database>, repoKey: string, changes
         provenance_evidence: '[]',
       })
       .execute();
+    const tier = c.provenance === 'agent' ? 'standard' : 'auto';
+    const decision = await db
+      .insertInto('decisions')
+      .values({
+        repo_id: repo.id,
+        subject: `${repoKey}#${position}@${sha}`,
+        outcome: tier === 'auto' ? 'merge-allowed' : 'needs-review',
+        tier,
+        decision: JSON.stringify({ reasons: [`seeded ${c.provenance}`] }),
+        created_at: time,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await db
       .insertInto('pr_decisions')
       .values({
+        decision_id: decision.id,
         repo: repoKey,
         pr_number: position,
         head_sha: sha,
         delivery_id: `seed-${position}`,
-        tier: c.provenance === 'agent' ? 'standard' : 'auto',
+        tier,
         conclusion: 'success',
         risk: null,
         auto_merge: 0,
@@ -64,4 +82,8 @@ export async function seedChanges(db: Kysely<Database>, repoKey: string, changes
       })
       .execute();
   }
+  await db
+    .insertInto('decisions')
+    .values({ repo_id: repo.id, subject: 'f'.repeat(40), outcome: 'blocked', tier: 'senior', decision: JSON.stringify({ reasons: ['seeded CLI check'] }), created_at: now - 3 * 86_400 })
+    .execute();
 }
