@@ -1,22 +1,38 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 
+/** One unit of a shared transaction: `prepare` for every unit first, then `finish` for every unit. */
+export interface TransactionUnit<P, T> {
+  prepare(tx: Kysely<Database>): Promise<P>;
+  /** The part that takes a lock shared by all writers (the audit chain's): it runs last, for the whole batch together. */
+  finish(tx: Kysely<Database>, prepared: P): Promise<T>;
+}
+
 /** Runs units of work in shared transactions (group commit); each unit still commits or rolls back whole. */
 export interface TransactionBatcher {
-  run<T>(work: (tx: Kysely<Database>) => Promise<T>): Promise<T>;
+  run<P, T>(unit: TransactionUnit<P, T>): Promise<T>;
 }
 
 interface Pending {
-  work: (tx: Kysely<Database>) => Promise<unknown>;
+  unit: TransactionUnit<unknown, unknown>;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+}
+
+async function runUnits(tx: Kysely<Database>, batch: readonly Pending[]): Promise<unknown[]> {
+  const prepared: unknown[] = [];
+  for (const item of batch) prepared.push(await item.unit.prepare(tx));
+  const results: unknown[] = [];
+  for (const [i, item] of batch.entries()) results.push(await item.unit.finish(tx, prepared[i]));
+  return results;
 }
 
 /**
  * Group commit: units arriving while a transaction runs wait and then run together in the next
  * one, so that N decisions cost one commit (one WAL flush) and one turn of the audit log's lock
- * instead of N. Why: every decision appends to the audit chain under one lock shared by all
- * workers, so with separate transactions decisions queue on that lock and its commit. If a shared
+ * instead of N. Every unit's `prepare` runs before any `finish`, so the lock that the finishing
+ * steps take (appending to the audit chain, shared by every worker process) is held only for
+ * those steps and the commit, while other processes prepare their own batches. If a shared
  * transaction fails, each of its units runs again alone, so one bad unit fails only itself.
  */
 export function transactionBatcher(db: Kysely<Database>, maxBatch = 32): TransactionBatcher {
@@ -24,7 +40,8 @@ export function transactionBatcher(db: Kysely<Database>, maxBatch = 32): Transac
   let running = false;
   const runAlone = async (item: Pending): Promise<void> => {
     try {
-      item.resolve(await db.transaction().execute(item.work));
+      const [result] = await db.transaction().execute((tx) => runUnits(tx, [item]));
+      item.resolve(result);
     } catch (error) {
       item.reject(error);
     }
@@ -41,11 +58,7 @@ export function transactionBatcher(db: Kysely<Database>, maxBatch = 32): Transac
         }
         let results: unknown[];
         try {
-          results = await db.transaction().execute(async (tx) => {
-            const out: unknown[] = [];
-            for (const item of batch) out.push(await item.work(tx));
-            return out;
-          });
+          results = await db.transaction().execute((tx) => runUnits(tx, batch));
         } catch {
           for (const item of batch) await runAlone(item);
           continue;
@@ -57,10 +70,15 @@ export function transactionBatcher(db: Kysely<Database>, maxBatch = 32): Transac
     }
   };
   return {
-    run: <T>(work: (tx: Kysely<Database>) => Promise<T>): Promise<T> =>
+    run: <P, T>(unit: TransactionUnit<P, T>): Promise<T> =>
       new Promise<T>((resolve, reject) => {
-        queue.push({ work, resolve: (value) => resolve(value as T), reject });
+        queue.push({ unit, resolve: (value) => resolve(value as T), reject });
         if (!running) void flush();
       }),
   };
+}
+
+/** Runs a unit in a transaction of its own (no batching). */
+export async function runUnit<P, T>(db: Kysely<Database>, unit: TransactionUnit<P, T>): Promise<T> {
+  return db.transaction().execute(async (tx) => unit.finish(tx, await unit.prepare(tx)));
 }

@@ -2,13 +2,12 @@ import type { Kysely } from 'kysely';
 import { FlowgateError } from '../core/errors.ts';
 import { log } from '../core/log.ts';
 import type { GitHubClients } from '../sources/github/client.ts';
-import { recordDecision as recordGateDecision } from '../decisions/gate/record.ts';
 import { appendAudit } from '../decisions/audit/log.ts';
 import { fetchPullRequestFacts, publishVerdict, repoKey, type PublishResult, type PullRef } from '../sources/github/pull-request.ts';
 import { ensureRepository } from '../store/repositories.ts';
 import type { Database } from '../store/schema.ts';
 import type { Decider, GateVerdict, PullRequestFacts } from './decider.ts';
-import { transactionBatcher, type TransactionBatcher } from './group-commit.ts';
+import { runUnit, transactionBatcher, type TransactionBatcher, type TransactionUnit } from './group-commit.ts';
 import type { TaskHandlers } from './queue.ts';
 
 /** Appends one entry to the audit log, in the caller's transaction. */
@@ -289,10 +288,15 @@ export async function decidePullRequest(
 
 /**
  * Writes the decision once per delivery and pull request, in one transaction: the gate's
- * `decisions` row and audit entry (the gate's `recordDecision`, joined to this transaction), the
- * service's `pr_decisions` row pointing at it, the pull request's state when GitHub's is newer,
- * and the mark that publishing started. `recovering` is true when a mark was already there: a run
- * died after writing it, so publishing must look up what GitHub already has.
+ * `decisions` row and its audit entry, the service's `pr_decisions` row pointing at it, the pull
+ * request's state when GitHub's is newer, and the mark that publishing started. `recovering` is
+ * true when a mark was already there: a run died after writing it, so publishing must look up what
+ * GitHub already has. The rows are written in `prepare` and the audit entry in `finish`, so that
+ * group-committed decisions hold the audit chain's lock only for their appends.
+ *
+ * The `decisions` row and the audit entry are the gate's `recordDecision` split in two (same row,
+ * same entry: kind `gate.decision`, payload `{decisionId, ...decision}`): that function appends in
+ * the middle of its work, which would hold the lock over every later statement of the batch.
  */
 async function recordDecision(
   deps: ServiceDeps,
@@ -306,63 +310,74 @@ async function recordDecision(
   const key = repoKey(ref);
   const subject = `${key}#${ref.number}@${facts.headSha}`;
   const decisionKey = `decision:${deliveryId}:${key}#${ref.number}`;
-  const transactions = deps.transactions ?? { run: <T>(work: (tx: Kysely<Database>) => Promise<T>) => deps.db.transaction().execute(work) };
-  return transactions.run(async (tx) => {
-    const now = Math.floor(Date.now() / 1000);
-    const marks = await tx
-      .insertInto('side_effects')
-      .values([
-        { key: publishingKey, kind: 'publishing', result: JSON.stringify({ deliveryId, head: facts.headSha }), created_at: now },
-        { key: decisionKey, kind: 'decision', result: JSON.stringify({ head: facts.headSha }), created_at: now },
-      ])
-      .onConflict((oc) => oc.column('key').doNothing())
-      .returning('key')
-      .execute();
-    const inserted = new Set(marks.map((m) => m.key));
-    const recovering = !inserted.has(publishingKey);
-    if (newState !== null) await storePullState(tx, key, newState.pullState, newState.installationId);
-    if (!inserted.has(decisionKey)) {
-      const existing = await tx.selectFrom('pr_decisions').select('id').where('delivery_id', '=', deliveryId).where('repo', '=', key).where('pr_number', '=', ref.number).executeTakeFirst();
-      return { recovering: true, decisionId: existing?.id ?? null };
-    }
-    let gateDecisionId: number;
-    if (verdict.decision !== undefined) {
-      ({ id: gateDecisionId } = await recordGateDecision(tx, verdict.decision, subject, key));
-    } else {
-      // A decider without the gate's Decision (the invalid-policy verdict, tests): the same rows, written here.
+  interface Prepared {
+    recovering: boolean;
+    decisionId: number | null;
+    audit: { kind: string; subject: string; payload: Record<string, unknown> } | null;
+  }
+  const unit: TransactionUnit<Prepared, { recovering: boolean; decisionId: number | null }> = {
+    prepare: async (tx) => {
+      const now = Math.floor(Date.now() / 1000);
+      const marks = await tx
+        .insertInto('side_effects')
+        .values([
+          { key: publishingKey, kind: 'publishing', result: JSON.stringify({ deliveryId, head: facts.headSha }), created_at: now },
+          { key: decisionKey, kind: 'decision', result: JSON.stringify({ head: facts.headSha }), created_at: now },
+        ])
+        .onConflict((oc) => oc.column('key').doNothing())
+        .returning('key')
+        .execute();
+      const inserted = new Set(marks.map((m) => m.key));
+      const recovering = !inserted.has(publishingKey);
+      if (newState !== null) await storePullState(tx, key, newState.pullState, newState.installationId);
+      if (!inserted.has(decisionKey)) {
+        const existing = await tx.selectFrom('pr_decisions').select('id').where('delivery_id', '=', deliveryId).where('repo', '=', key).where('pr_number', '=', ref.number).executeTakeFirst();
+        return { recovering: true, decisionId: existing?.id ?? null, audit: null };
+      }
       const repo = await tx.selectFrom('repositories').select('id').where('key', '=', key).executeTakeFirst();
-      const row = await tx
+      const gate = await tx
         .insertInto('decisions')
-        .values({ repo_id: repo?.id ?? null, subject, outcome: outcomeOf(verdict), tier: verdict.tier, decision: JSON.stringify(verdict), created_at: now })
+        .values({
+          repo_id: repo?.id ?? null,
+          subject,
+          outcome: verdict.decision?.outcome ?? outcomeOf(verdict),
+          tier: verdict.decision?.tier ?? verdict.tier,
+          decision: JSON.stringify(verdict.decision ?? verdict),
+          created_at: now,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
-      gateDecisionId = row.id;
-      await (deps.audit ?? defaultAuditSink)(tx, {
-        kind: 'gate.decision',
-        subject,
-        payload: { decisionId: row.id, deliveryId, tier: verdict.tier, conclusion: verdict.conclusion, reasons: verdict.reasons, autoMergeAllowed: verdict.autoMergeAllowed },
-      });
-    }
-    const row = await tx
-      .insertInto('pr_decisions')
-      .values({
-        repo: key,
-        pr_number: ref.number,
-        head_sha: facts.headSha,
-        delivery_id: deliveryId,
-        tier: verdict.tier,
-        conclusion: verdict.conclusion,
-        risk: verdict.risk,
-        auto_merge: verdict.autoMergeAllowed && verdict.requiredChecksPassed && verdict.tier === 'auto' ? 1 : 0,
-        merged: 0,
-        decision: JSON.stringify(verdict),
-        decision_id: gateDecisionId,
-        created_at: now,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return { recovering, decisionId: row.id };
-  });
+      const row = await tx
+        .insertInto('pr_decisions')
+        .values({
+          repo: key,
+          pr_number: ref.number,
+          head_sha: facts.headSha,
+          delivery_id: deliveryId,
+          tier: verdict.tier,
+          conclusion: verdict.conclusion,
+          risk: verdict.risk,
+          auto_merge: verdict.autoMergeAllowed && verdict.requiredChecksPassed && verdict.tier === 'auto' ? 1 : 0,
+          merged: 0,
+          decision: JSON.stringify(verdict),
+          decision_id: gate.id,
+          created_at: now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const payload: Record<string, unknown> =
+        verdict.decision === undefined
+          ? // A decider without the gate's Decision (the invalid-policy verdict, tests): what it said.
+            { decisionId: gate.id, deliveryId, tier: verdict.tier, conclusion: verdict.conclusion, reasons: verdict.reasons, autoMergeAllowed: verdict.autoMergeAllowed }
+          : { decisionId: gate.id, ...verdict.decision };
+      return { recovering, decisionId: row.id, audit: { kind: 'gate.decision', subject, payload } };
+    },
+    finish: async (tx, prepared) => {
+      if (prepared.audit !== null) await (deps.audit ?? defaultAuditSink)(tx, prepared.audit);
+      return { recovering: prepared.recovering, decisionId: prepared.decisionId };
+    },
+  };
+  return deps.transactions === undefined ? runUnit(deps.db, unit) : deps.transactions.run(unit);
 }
 
 /** The gate's outcome for a verdict that carries no gate Decision. */
