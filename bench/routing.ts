@@ -180,7 +180,12 @@ export async function run(): Promise<BenchResult[]> {
       source = `SYNTHETIC store (${changes.toLocaleString('en')} changes, built in ${(buildMs / 1000).toFixed(1)} s): set FLOWGATE_BENCH_ROUTING_DB to an analyzed store for a real repository`;
     }
     const decide = (d: Decision) => reviewersFromStore(store.db, repoKey, { files: d.files, author: d.author, tier: d.tier, now: d.now, config, extraOpenRequests: openRequests, requireLogin: false });
-    for (const d of decisions.slice(0, 5)) await decide(d);
+    // The first decision in a process reads the repository's changes within the horizon (the
+    // folder window, src/analyses/routing/folder-window.ts); later ones find them held.
+    const coldStarted = performance.now();
+    for (const d of decisions.slice(0, 1)) await decide(d);
+    const coldMs = performance.now() - coldStarted;
+    for (const d of decisions.slice(1, 5)) await decide(d);
     const decisionMs: number[] = [];
     let chosen = 0;
     for (const d of decisions) {
@@ -234,7 +239,7 @@ export async function run(): Promise<BenchResult[]> {
         unit: 'ms',
         reference: { name: 'plain indexed file-history query', value: median(queryMs) },
         goal: '<= 50 ms',
-        notes: `${source}; ${decisions.length} decisions (reviewersFromStore: changes, merges, review events, open requests), ${median(files)} files median (max ${Math.max(...files)}); p90 ${pct(decisionMs, 0.9).toFixed(1)} ms, max ${Math.max(...decisionMs).toFixed(1)} ms; reviewers chosen in ${chosen}; no blame (no work tree)`,
+        notes: `${source}; ${decisions.length} decisions (reviewersFromStore: changes, merges, review events, open requests), ${median(files)} files median (max ${Math.max(...files)}); p90 ${pct(decisionMs, 0.9).toFixed(1)} ms, max ${Math.max(...decisionMs).toFixed(1)} ms, first decision of the process (cold) ${coldMs.toFixed(0)} ms; reviewers chosen in ${chosen}; no blame (no work tree)`,
       },
       {
         name: 'git blame of a change’s 3 files (median)',

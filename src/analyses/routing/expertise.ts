@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Store } from '../../store/store.ts';
 import type { RoutingConfig } from './config.ts';
 import { blameFile, blameIgnoreRevs, isFormattingOnly } from './git.ts';
+import { changeWindow } from './folder-window.ts';
 import type { ReviewHistory } from './history.ts';
 import { looksLikeBot, personFromSpec, personMatches, type Person } from './people.ts';
 
@@ -54,6 +55,8 @@ export interface GatherOptions {
   formattingShas?: readonly string[] | undefined;
   /** People to load even without history here (seniors, owners, open-request holders). */
   extraSpecs?: readonly string[] | undefined;
+  /** Folders with more file rows than this are summed from the window held in memory (default 2,000; tests set 0 to compare both ways). */
+  bigFolderRows?: number | undefined;
 }
 
 const dayS = 86_400;
@@ -63,6 +66,10 @@ const maxFormattingChecks = 40;
 const maxBlamedFiles = 40;
 /** At most this many folders get folder-level evidence. */
 const maxFolders = 20;
+/** A folder with more file rows than this is read from the window of recent changes held in memory (folder-window.ts). */
+const bigFolderRows = 2000;
+/** Without that window, a big folder is read from the changes in the horizon when its file rows outnumber them this many times (a change has a few files). */
+const folderPlanRatio = 3;
 
 /** Exponential decay: 1 now, 1/2 after one half-life. */
 export function decay(ageSeconds: number, halfLifeDays: number): number {
@@ -175,23 +182,88 @@ export async function gatherEvidence(options: GatherOptions): Promise<ExpertiseE
   const folderMerges = new Map<string, ReturnType<typeof toHistory>[]>();
   await time('query folders', async () => {
     const skip = [...excluded];
+    if (folders.length === 0) return;
+    // A folder's size (file rows under it, counted in the path index) picks how it is read. Small
+    // ones: from the path index. Big ones (`Kernel/`: 39,000 rows on SerenityOS, hundreds of
+    // milliseconds that way): summed in memory over the repository's changes within the horizon,
+    // read once per process (changeWindow); when that window is too big to hold, from the
+    // repository's changes in the horizon (their files filtered by the folder) if cheaper than the
+    // path index. All ways give the same sums.
+    const sizes = new Map<string, number>();
     for (const folder of folders) {
-      // '0' is the character after '/', so this range is every path under the folder, and uses the path index.
-      // The unary + keeps SQLite from walking the changes time index instead (valid SQL on both engines).
-      let query = db
-        .selectFrom('change_files as cf')
-        .innerJoin('changes as c', 'c.id', 'cf.change_id')
+      const row = await db
+        .selectFrom('change_files')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('path', '>=', `${folder}/`)
+        .where('path', '<', `${folder}0`)
+        .executeTakeFirst();
+      sizes.set(folder, row?.n ?? 0);
+    }
+    const bigAt = options.bigFolderRows ?? bigFolderRows;
+    const big = folders.filter((f) => (sizes.get(f) ?? 0) > bigAt);
+    const window = big.length > 0 ? await changeWindow(db, repoId, horizon, now) : null;
+    let inHorizon: number | undefined;
+    for (const folder of folders) {
+      const underFolder = sizes.get(folder) ?? 0;
+      if (window !== null && underFolder > bigAt) {
+        const byAuthor = new Map<number, { authorId: number; weight: number; count: number; last: number }>();
+        const merges: ReturnType<typeof toHistory>[] = [];
+        for (const row of window.rowsUnder(folder)) {
+          if (row.kind === 'merge' || row.kind === 'octopus') {
+            merges.push(row);
+            continue;
+          }
+          if (excluded.has(row.sha)) continue;
+          let agg = byAuthor.get(row.authorId);
+          if (agg === undefined) {
+            agg = { authorId: row.authorId, weight: 0, count: 0, last: row.time };
+            byAuthor.set(row.authorId, agg);
+          }
+          agg.weight += 0.5 ** ((Math.floor(now) - row.time) / halfLifeS);
+          agg.count += 1;
+          agg.last = Math.max(agg.last, row.time);
+        }
+        folderAgg.set(folder, [...byAuthor.values()]);
+        folderMerges.set(folder, merges);
+        continue;
+      }
+      if (underFolder > bigAt && inHorizon === undefined) {
+        const row = await db
+          .selectFrom('changes')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('repo_id', '=', repoId)
+          .where('commit_time', '>=', horizon)
+          .where('commit_time', '<=', now)
+          .executeTakeFirst();
+        inHorizon = row?.n ?? 0;
+      }
+      const byTime = inHorizon !== undefined && underFolder > folderPlanRatio * inHorizon;
+      // '0' is the character after '/', so the range is every path under the folder. By path, the
+      // unary + keeps SQLite on the path index (not the changes time index); by time, `|| ''` keeps
+      // it off the path index (both valid SQL on both engines).
+      const base = () => {
+        const joined = db.selectFrom('change_files as cf').innerJoin('changes as c', 'c.id', 'cf.change_id');
+        return byTime
+          ? joined
+              .where(sql`cf.path || ''`, '>=', `${folder}/`)
+              .where(sql`cf.path || ''`, '<', `${folder}0`)
+              .where('c.repo_id', '=', repoId)
+              .where('c.commit_time', '>=', horizon)
+              .where('c.commit_time', '<=', now)
+          : joined
+              .where('cf.path', '>=', `${folder}/`)
+              .where('cf.path', '<', `${folder}0`)
+              .where(sql`+c.repo_id`, '=', repoId)
+              .where(sql`+c.commit_time`, '>=', horizon)
+              .where(sql`+c.commit_time`, '<=', now);
+      };
+      let query = base()
         .select([
           'c.author_id as authorId',
           sql<number>`sum(power(0.5, (${sql.raw(String(Math.floor(now)))} - c.commit_time) * 1.0 / ${sql.raw(String(halfLifeS))}))`.as('weight'),
           (eb) => eb.fn.countAll<number>().as('count'),
           (eb) => eb.fn.max('c.commit_time').as('last'),
         ])
-        .where('cf.path', '>=', `${folder}/`)
-        .where('cf.path', '<', `${folder}0`)
-        .where(sql`+c.repo_id`, '=', repoId)
-        .where(sql`+c.commit_time`, '>=', horizon)
-        .where(sql`+c.commit_time`, '<=', now)
         .where('c.kind', 'not in', ['merge', 'octopus'])
         .groupBy('c.author_id');
       if (skip.length > 0) query = query.where('c.sha', 'not in', skip);
@@ -200,7 +272,10 @@ export async function gatherEvidence(options: GatherOptions): Promise<ExpertiseE
         folder,
         rows.map((r) => ({ authorId: r.authorId, weight: r.weight, count: r.count, last: r.last })),
       );
-      const merges = await selectHistory().where('cf.path', '>=', `${folder}/`).where('cf.path', '<', `${folder}0`).where('c.kind', 'in', ['merge', 'octopus']).execute();
+      const merges = await base()
+        .select(['cf.path', 'c.repo_id as repoId', 'c.id as changeId', 'c.sha', 'c.kind', 'c.author_id as authorId', 'c.commit_time as time', 'cf.added', 'cf.deleted', 'c.lines_added as changeAdded', 'c.lines_deleted as changeDeleted'])
+        .where('c.kind', 'in', ['merge', 'octopus'])
+        .execute();
       folderMerges.set(
         folder,
         merges.filter((r) => keep(r, horizon) && r.path.startsWith(`${folder}/`)).map(toHistory),
