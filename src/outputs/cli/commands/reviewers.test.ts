@@ -150,6 +150,9 @@ describe.each(storeKinds)('flowgate reviewers and simulate on %s', (kind) => {
     expect(out.backtest.test.count).toBe(12);
     expect(out.backtest.predicted.p50Minutes).toBeGreaterThan(0);
     expect(out.estimateError?.test).toBeGreaterThan(0);
+    // Only the last 5.5 days: the first merge is left out, the other 23 split 11 / 12.
+    const recent = JSON.parse((await flowgate(['simulate', repo.dir, '--days', '30', '--backtest-days', '5.5', '--json'])).stdout) as { backtest: { train: { count: number }; test: { count: number } } };
+    expect([recent.backtest.train.count, recent.backtest.test.count]).toEqual([11, 12]);
   });
 });
 

@@ -44,6 +44,7 @@ interface SimulateFlags {
   removeReviewers?: string;
   maxOpen?: string;
   backtest?: boolean;
+  backtestDays?: string;
   json?: boolean;
 }
 
@@ -125,6 +126,8 @@ function summarise(result: SimulationResult) {
     waitP50Minutes: result.wait.p50Minutes,
     waitP90Minutes: result.wait.p90Minutes,
     waitMeanMinutes: result.wait.meanMinutes,
+    doneP50Minutes: result.sojourn.p50Minutes,
+    doneP90Minutes: result.sojourn.p90Minutes,
     meanQueueLength: result.queue.meanLength,
     maxQueueLength: result.queue.maxLength,
     utilisation: result.reviewers.map((r) => ({ reviewer: r.id, utilisation: r.utilisation, completed: r.completed })),
@@ -209,7 +212,8 @@ export function registerReviewers(program: Command): void {
       .option('--add-reviewers <n>', 'what-if: add n reviewers')
       .option('--remove-reviewers <ids>', 'what-if: comma-separated reviewers to remove (as listed)')
       .option('--max-open <n>', 'what-if: limit open reviews per person')
-      .option('--backtest', 'also backtest: measure on the older half, predict the later half, compare with what happened')
+      .option('--backtest', 'also backtest: measure on the --days before the middle of history, replay the later half, compare with what happened')
+      .option('--backtest-days <n>', 'backtest only the reviews of the last n days (split in half)')
       .option('--json', 'print machine-readable results'),
   ).action(async (path: string, flags: SimulateFlags) => {
     const repoPath = resolvePathArg(path);
@@ -233,9 +237,11 @@ export function registerReviewers(program: Command): void {
       const asked = Object.values(whatIf).some((v) => v !== undefined);
       const baseline = simulateQueue(params);
       const scenario = asked ? simulateQueue(applyWhatIf(params, whatIf)) : null;
-      const backtest = flags.backtest === true ? backtestQueue(events, { seed, windowDays: days }) : null;
+      const backtestDays = parseNumberFlag(flags.backtestDays, '--backtest-days');
+      const backtested = backtestDays === undefined ? events : events.filter((e) => e.arrival >= last - backtestDays * 86_400);
+      const backtest = flags.backtest === true || backtestDays !== undefined ? backtestQueue(backtested, { seed, windowDays: days }) : null;
       let estimateError: ReturnType<typeof evaluateReviewTimeModel> | null = null;
-      if (flags.backtest === true) {
+      if (backtest !== null) {
         try {
           estimateError = evaluateReviewTimeModel(observationsFromEvents(events));
         } catch (error) {
@@ -263,6 +269,8 @@ export function registerReviewers(program: Command): void {
         fmt(r.wait.p50Minutes),
         fmt(r.wait.p90Minutes),
         fmt(r.wait.meanMinutes),
+        fmt(r.sojourn.p50Minutes),
+        fmt(r.sojourn.p90Minutes),
         Number(r.queue.meanLength.toFixed(2)),
         `${Math.round((100 * r.reviewers.reduce((s, x) => s + x.utilisation, 0)) / Math.max(1, r.reviewers.length))}%`,
       ];
@@ -274,7 +282,7 @@ export function registerReviewers(program: Command): void {
           : [`warning: the measured queue is unstable (utilisation >= 100%${measured.overloaded.length > 0 ? `; overloaded: ${measured.overloaded.join(', ')}` : ''}): waits grow with the horizon, not to a steady state`]),
         `tiers of the measured history: ${reviewTiers.map((t) => `${t} ${tiers.byTier[t]}`).join(', ')} (from recorded decisions ${tiers.bySource.decision}, policy rules ${tiers.bySource.policy}); auto-lane changes were reviewed then and count as light`,
         '',
-        formatTable(['scenario', 'requests', 'wait p50', 'wait p90', 'wait mean', 'queue', 'utilisation'], [row('as measured', baseline), ...(scenario === null ? [] : [row('what-if', scenario)])]),
+        formatTable(['scenario', 'requests', 'wait p50', 'wait p90', 'wait mean', 'done p50', 'done p90', 'queue', 'utilisation'], [row('as measured', baseline), ...(scenario === null ? [] : [row('what-if', scenario)])]),
       ];
       if (backtest !== null) {
         out.push(
