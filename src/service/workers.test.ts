@@ -9,15 +9,19 @@ import { startService, type Service } from './service.ts';
 const secret = 'webhook-secret';
 const bin = fileURLToPath(new URL('../../bin/flowgate.js', import.meta.url));
 
-/** Starts `flowgate worker` as a separate process and waits until it runs. */
-async function spawnWorker(dbUrl: string, fake: FakeGitHub, concurrency = 2): Promise<ChildProcess> {
+/**
+ * Starts `flowgate worker` as a separate process and waits until it runs. `staleSeconds` is how long
+ * a silent worker is taken for dead: short where a test kills workers and waits for their jobs to run
+ * again, long where live workers must never be judged dead (on a loaded machine a beat can be seconds late).
+ */
+async function spawnWorker(dbUrl: string, fake: FakeGitHub, concurrency: number, staleSeconds: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [bin, 'worker', '--db', dbUrl, '--concurrency', String(concurrency)], {
     env: {
       ...process.env,
       FLOWGATE_GITHUB_API_URL: fake.url,
       FLOWGATE_GITHUB_APP_ID: fake.appId,
       FLOWGATE_GITHUB_PRIVATE_KEY: fake.privateKey,
-      FLOWGATE_WORKER_STALE_SECONDS: '2',
+      FLOWGATE_WORKER_STALE_SECONDS: String(staleSeconds),
       FLOWGATE_LOG: 'error',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -87,7 +91,7 @@ describe('flowgate worker processes on PostgreSQL', () => {
 
     // 1: GitHub creates the comment, then the worker dies before it hears back.
     const commentHeld = fake.hold('POST', /acme\/crash\/issues\/7\/comments$/, true);
-    const worker1 = await spawnWorker(dbUrl, fake, 1);
+    const worker1 = await spawnWorker(dbUrl, fake, 1, 2);
     children.push(worker1);
     await deliver(base, secret, 'pull_request', first);
     await commentHeld.arrived;
@@ -96,7 +100,7 @@ describe('flowgate worker processes on PostgreSQL', () => {
 
     // 2: GitHub merges, then the next worker dies before it hears back.
     const mergeHeld = fake.hold('PUT', /acme\/crash\/pulls\/8\/merge$/, true);
-    const worker2 = await spawnWorker(dbUrl, fake, 1);
+    const worker2 = await spawnWorker(dbUrl, fake, 1, 2);
     children.push(worker2);
     await until('PR 7 merged', () => repo.merges.some((m) => m.number === 7));
     await deliver(base, secret, 'pull_request', second);
@@ -104,7 +108,7 @@ describe('flowgate worker processes on PostgreSQL', () => {
     await kill9(worker2);
     mergeHeld.release();
 
-    const worker3 = await spawnWorker(dbUrl, fake, 1);
+    const worker3 = await spawnWorker(dbUrl, fake, 1, 2);
     children.push(worker3);
     await until('both deliveries processed', async () => {
       const rows = await server.store.db.selectFrom('webhook_deliveries').select('status').where('repo', '=', 'acme/crash').execute();
@@ -122,10 +126,13 @@ describe('flowgate worker processes on PostgreSQL', () => {
     expect(runs.map((r) => r.runs).sort()).toEqual([2, 2]);
     const decisions = await server.store.db.selectFrom('pr_decisions').select('pr_number').where('repo', '=', 'acme/crash').execute();
     expect(decisions.map((d) => d.pr_number).sort()).toEqual([7, 8]);
+    // Its 2-second threshold would take a busy worker of the next test for dead and run its jobs twice.
+    await stopChild(worker3);
   }, 180_000);
 
   it('one server and two worker processes: 1,000 jobs, none lost, none run twice', async () => {
-    const workers = await Promise.all([spawnWorker(dbUrl, fake, 4), spawnWorker(dbUrl, fake, 4)]);
+    // No worker dies here: a threshold no beat misses under load, so that every run counts.
+    const workers = await Promise.all([spawnWorker(dbUrl, fake, 4, 120), spawnWorker(dbUrl, fake, 4, 120)]);
     children.push(...workers);
     fake.addRepo('acme', 'many', 31);
     // 100 pull requests, each opened (a full decision against GitHub) then updated 9 times (state only):
