@@ -7,6 +7,7 @@ import * as learning from './migrations/0003-learning.ts';
 import * as gate from './migrations/0004-gate.ts';
 import * as service from './migrations/0005-service.ts';
 import * as serviceDecisions from './migrations/0006-service-decisions.ts';
+import * as repositoryRemote from './migrations/0007-repository-remote.ts';
 
 type MigrationModule = { up: (db: Kysely<unknown>, dialect: Dialect) => Promise<void> };
 
@@ -18,6 +19,7 @@ const migrations: [string, MigrationModule][] = [
   ['0004-gate', gate],
   ['0005-service', service],
   ['0006-service-decisions', serviceDecisions],
+  ['0007-repository-remote', repositoryRemote],
 ];
 
 function provider(dialect: Dialect): MigrationProvider {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { appendAudit } from '../audit/log.ts';
 import type { Database } from '../../store/schema.ts';
 import type { Decision } from './types.ts';
+import { findRepository } from '../../store/repositories.ts';
 
 /**
  * Stores a decision in `decisions` and appends it to the audit log, atomically: either both are
@@ -12,7 +13,7 @@ import type { Decision } from './types.ts';
  */
 export async function recordDecision(db: Kysely<Database>, decision: Decision, subject: string, repoKey: string | null): Promise<{ id: number; seq: number }> {
   const write = async (tx: Kysely<Database>): Promise<{ id: number; seq: number }> => {
-    const repo = repoKey === null ? undefined : await tx.selectFrom('repositories').select('id').where('key', '=', repoKey).executeTakeFirst();
+    const repo = repoKey === null ? undefined : await findRepository(tx, repoKey);
     const row = await tx
       .insertInto('decisions')
       .values({

@@ -9,6 +9,7 @@ import type { Tier } from '../policy/schema.ts';
 import { computeTrust, type Trust, type TrustRecord } from '../trust/trust.ts';
 import { authorOf, decideChange } from './decide.ts';
 import type { ChangeAuthor, GateFile, GateProvenance, RiskEstimate } from './types.ts';
+import { findRepository } from '../../store/repositories.ts';
 
 /*
  * Risk and trust for the gate from what the store knows, with no git and no clone: the CLI
@@ -345,7 +346,7 @@ export interface StoredInputsWanted {
  * (pass a transaction to read inside it); `policy` is the one in force (the base revision's).
  */
 export async function storedGateInputs(db: Kysely<Database>, repoKey: string, policy: Policy, change: StoredInputsChange, wanted: StoredInputsWanted = {}): Promise<StoredGateInputs> {
-  const repo = await db.selectFrom('repositories').select('id').where('key', '=', repoKey).executeTakeFirst();
+  const repo = await findRepository(db, repoKey);
   const analyzed = repo === undefined ? false : (await db.selectFrom('changes').select('id').where('repo_id', '=', repo.id).limit(1).executeTakeFirst()) !== undefined;
   if (repo === undefined || !analyzed) {
     return {

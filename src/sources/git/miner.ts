@@ -7,7 +7,7 @@ import type { FlowgateConfig } from '../../core/config.ts';
 import { isFlowgateError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import { insertChanges, truncateChanges, type ChangeToStore } from '../../store/changes.ts';
-import { ensureRepository } from '../../store/repositories.ts';
+import { ensureRepository, hostedNameOf } from '../../store/repositories.ts';
 import type { Store } from '../../store/store.ts';
 import { git, resolveCommit } from './git.ts';
 import { findMissingBlobs, firstParentShas, readCommitMeta, readNotes, resolveBranch, streamMainline, type CommitMeta, type MissingBlobPath } from './history.ts';
@@ -48,6 +48,21 @@ export async function repositoryKey(repoPath: string): Promise<{ key: string; pa
 }
 
 /**
+ * The hosted `owner/name` of a clone, from its `origin` remote (else its only remote); null when it
+ * has none. Stored beside the path so the GitHub service finds an analyzed clone by `owner/name`.
+ */
+export async function hostedRemote(repoPath: string): Promise<string | null> {
+  const out = await git(repoPath, ['config', '--get-regexp', '^remote\\..*\\.url$'], { allowFailure: true });
+  const urls = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const match = /^remote\.(.+)\.url (.+)$/.exec(line.trim());
+    if (match?.[1] !== undefined && match[2] !== undefined) urls.set(match[1], match[2]);
+  }
+  const url = urls.get('origin') ?? (urls.size === 1 ? [...urls.values()][0] : undefined);
+  return url === undefined ? null : hostedNameOf(url);
+}
+
+/**
  * Mines the first-parent history of a branch into the store, incrementally: only what is new since
  * the stored tip; a rewritten mainline is reconciled (changes no longer on it are removed).
  * Batches are committed with the tip, so a killed run resumes where it stopped.
@@ -57,7 +72,7 @@ export async function mineRepository(store: Store, repoPath: string, options: Mi
   const branch = await resolveBranch(absolute, options.branch);
   const { key, path } = await repositoryKey(absolute);
   const tip = resolveCommit(absolute, branch);
-  const repo = await ensureRepository(store.db, key, path, branch);
+  const repo = await ensureRepository(store.db, key, path, branch, await hostedRemote(absolute));
   const warnings: string[] = [];
 
   const shallow = (await git(absolute, ['rev-parse', '--is-shallow-repository'])).trim() === 'true';
