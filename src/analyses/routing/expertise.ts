@@ -55,7 +55,7 @@ export interface GatherOptions {
   formattingShas?: readonly string[] | undefined;
   /** People to load even without history here (seniors, owners, open-request holders). */
   extraSpecs?: readonly string[] | undefined;
-  /** Folders with more file rows than this are summed from the window held in memory (default 2,000; tests set 0 to compare both ways). */
+  /** Folders with more file rows than this are summed from the window held in memory (default 300; tests set 0 to compare both ways). */
   bigFolderRows?: number | undefined;
 }
 
@@ -66,8 +66,8 @@ const maxFormattingChecks = 40;
 const maxBlamedFiles = 40;
 /** At most this many folders get folder-level evidence. */
 const maxFolders = 20;
-/** A folder with more file rows than this is read from the window of recent changes held in memory (folder-window.ts). */
-const bigFolderRows = 2000;
+/** A folder with more file rows than this is read from the window of recent changes held in memory (folder-window.ts); by path, a few hundred rows cost a few milliseconds. */
+const bigFolderRows = 300;
 /** Without that window, a big folder is read from the changes in the horizon when its file rows outnumber them this many times (a change has a few files). */
 const folderPlanRatio = 3;
 

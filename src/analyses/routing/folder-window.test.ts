@@ -38,6 +38,8 @@ describe.each(storeKinds)('the held window of recent changes on %s', (kind) => {
     };
     await tip();
 
+    // The first ask is answered from the path index by the caller: a single decision does not pay for the window.
+    expect(await changeWindow(db, s.repoId, day(5), day(20))).toBeNull();
     // The subtree (deep/ included), not the sibling lib/coreutils/ nor the other repository; merges included, in time order.
     expect(await paths(day(5), day(20), 'lib/core')).toEqual(['lib/core/a.ts@10', 'lib/core/deep/b.ts@10', 'lib/core/a.ts@11']);
     // An earlier time reads the part not held yet; a narrower one slices what is held.
@@ -72,10 +74,12 @@ describe.each(storeKinds)('the held window of recent changes on %s', (kind) => {
     const config = resolveRoutingConfig({ halfLifeDays: 90 });
     const gather = (bigFolderRows?: number) =>
       gatherEvidence({ store: { db }, repoId: s.repoId, paths: ['lib/core/f1.ts', 'lib/ui/g0.ts'], config, now: day(400), formattingShas: [], ...(bigFolderRows === undefined ? {} : { bigFolderRows }) });
-    const perFolder = await gather();
-    const inMemory = await gather(0);
     const view = (e: Awaited<ReturnType<typeof gather>>): string[] =>
       [...e.folders.values()].flatMap((f) => [...f.byPerson.entries()].map(([k, v]) => `${f.path} ${k} ${v.changes.toFixed(12)} ${v.rawChanges} ${v.reviews.toFixed(12)}`)).sort();
+    const perFolder = await gather();
+    // The first ask of a connection is answered per folder; from the second the window is held.
+    expect(view(await gather(0))).toEqual(view(perFolder));
+    const inMemory = await gather(0);
     expect(view(inMemory)).toEqual(view(perFolder));
     // Both folders, three people each; in lib/core Carol's changes of day 1 and day 500 do not count.
     expect(view(perFolder)).toHaveLength(6);

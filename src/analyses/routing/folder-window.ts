@@ -37,6 +37,8 @@ interface RepoWindow {
  * time reads only the part of the horizon not yet held.
  */
 const windows = new WeakMap<object, Map<number, RepoWindow>>();
+/** Repositories asked for once per connection: reading the window costs several decisions' worth, so a process pays it from the second ask (a single CLI call never does). */
+const askedOnce = new WeakMap<object, Set<number>>();
 /** Beyond this many changes a repository's window is not read (memory: a few file rows of ~150 bytes each); callers then query per folder. */
 const maxWindowChanges = 200_000;
 
@@ -86,12 +88,11 @@ const under = (folder: string) => (row: WindowRow) => row.path.startsWith(`${fol
 /**
  * The file rows of the repository's changes with `from <= commit time <= to`, by folder, held per
  * connection and extended as later calls ask for other times; dropped whenever the store was
- * written since (a new change anywhere, or the repository's tip moved). Null when the window would
- * be too big to hold: the caller then queries per folder.
+ * written since (appended changes are added; a rewritten history starts over). Null on the first
+ * ask for a repository in this connection, and when the window would be too big to hold: the
+ * caller then queries per folder.
  */
 export async function changeWindow(db: Kysely<Database>, repoId: number, from: number, to: number): Promise<FolderWindow | null> {
-  const maxId = (await db.selectFrom('changes').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst())?.max ?? 0;
-  const tip = (await db.selectFrom('repositories').select('tip_sha').where('id', '=', repoId).executeTakeFirst())?.tip_sha ?? null;
   let perDb = windows.get(db);
   if (perDb === undefined) {
     perDb = new Map();
@@ -100,6 +101,19 @@ export async function changeWindow(db: Kysely<Database>, repoId: number, from: n
   const tipIdOf = async (sha: string | null): Promise<number | null> =>
     sha === null ? null : ((await db.selectFrom('changes').select('id').where('repo_id', '=', repoId).where('sha', '=', sha).executeTakeFirst())?.id ?? null);
   let window = perDb.get(repoId);
+  if (window === undefined) {
+    let asked = askedOnce.get(db);
+    if (asked === undefined) {
+      asked = new Set();
+      askedOnce.set(db, asked);
+    }
+    if (!asked.has(repoId)) {
+      asked.add(repoId);
+      return null;
+    }
+  }
+  const maxId = (await db.selectFrom('changes').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst())?.max ?? 0;
+  const tip = (await db.selectFrom('repositories').select('tip_sha').where('id', '=', repoId).executeTakeFirst())?.tip_sha ?? null;
   if (window !== undefined && (window.maxId !== maxId || window.tip !== tip)) {
     // Written since: changes appended (the old tip still stored under its id) are added; a rewritten history starts over.
     if (maxId < window.maxId || (window.tip !== null && (await tipIdOf(window.tip)) !== window.tipId)) window = undefined;
@@ -131,13 +145,14 @@ export async function changeWindow(db: Kysely<Database>, repoId: number, from: n
       if (low < window.from) {
         const earlier = await readRows(db, repoId, low, true, window.from, false);
         window.rows = [...earlier, ...window.rows];
-        for (const [folder, list] of window.folders) window.folders.set(folder, [...earlier.filter(under(folder)), ...list]);
+        // Each folder's rows are gathered again when next asked: cheaper than filtering the new rows for every folder held.
+        window.folders.clear();
         window.from = low;
       }
       if (high > window.to) {
         const later = await readRows(db, repoId, window.to, false, high, true);
         window.rows = [...window.rows, ...later];
-        for (const [folder, list] of window.folders) window.folders.set(folder, [...list, ...later.filter(under(folder))]);
+        window.folders.clear();
         window.to = high;
       }
     }
