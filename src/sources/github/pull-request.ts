@@ -2,6 +2,7 @@ import { FlowgateError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import type { GateVerdict, PullRequestFacts } from '../../service/decider.ts';
 import type { GitHubClient } from './client.ts';
+import { gitHubGraphql, gitHubRequest } from './http.ts';
 
 /** The name of flowgate's check run. */
 export const checkRunName = 'flowgate';
@@ -17,6 +18,11 @@ export interface PullRef {
 /** `owner/name` of a PullRef. */
 export function repoKey(ref: { owner: string; repo: string }): string {
   return `${ref.owner}/${ref.repo}`;
+}
+
+/** The REST path of a repository, `/repos/owner/name`. */
+function repoPath(ref: { owner: string; repo: string }): string {
+  return `/repos/${encodeURIComponent(ref.owner)}/${encodeURIComponent(ref.repo)}`;
 }
 
 /** Files by `owner/name@sha:path`: what a commit holds never changes, so each is read once per base commit. */
@@ -196,7 +202,7 @@ export async function fetchPullRequestFacts(client: GitHubClient, ref: PullRef, 
 
   let requests = 1;
   const first = variablesFor(hint.baseSha);
-  const { repository } = await client.graphql<{ repository: GqlRepository | null }>(factsQuery(first.names), { owner, name: repo, number, ...first.values });
+  const { repository } = await gitHubGraphql<{ repository: GqlRepository | null }>(client, factsQuery(first.names), { owner, name: repo, number, ...first.values });
   const pr = repository?.pullRequest ?? null;
   if (repository === null || pr === null) throw new FlowgateError('NOT_FOUND', `GitHub has no pull request ${repoKey(ref)}#${number} (or the App cannot see it).`);
   if (hint.baseSha !== null) storeFiles(hint.baseSha, repository, first.paths);
@@ -205,7 +211,7 @@ export async function fetchPullRequestFacts(client: GitHubClient, ref: PullRef, 
     const second = variablesFor(pr.baseRefOid);
     if (second.names.length > 0) {
       requests++;
-      const { repository: files } = await client.graphql<{ repository: GqlRepository }>(filesQuery(second.names), { owner, name: repo, ...second.values });
+      const { repository: files } = await gitHubGraphql<{ repository: GqlRepository }>(client, filesQuery(second.names), { owner, name: repo, ...second.values });
       storeFiles(pr.baseRefOid, files, second.paths);
     }
   }
@@ -214,7 +220,7 @@ export async function fetchPullRequestFacts(client: GitHubClient, ref: PullRef, 
     let after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
     while (after !== null) {
       requests++;
-      const { repository: more } = await client.graphql<{ repository: { pullRequest: Record<string, Page<T>> } }>(pageQuery(connection), { owner, name: repo, number, after });
+      const { repository: more } = await gitHubGraphql<{ repository: { pullRequest: Record<string, Page<T>> } }>(client, pageQuery(connection), { owner, name: repo, number, after });
       const next = more.pullRequest[connection];
       if (next === undefined) break;
       all.push(...next.nodes);
@@ -333,14 +339,14 @@ async function upsertCheckRun(client: GitHubClient, ref: PullRef, facts: PullReq
   }
   if (id !== undefined) {
     try {
-      await client.rest.checks.update({ owner, repo, check_run_id: id, ...completed });
+      await gitHubRequest(client, 'PATCH', `${repoPath(ref)}/check-runs/${id}`, completed);
       return id;
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
     }
   }
-  const { data } = await client.rest.checks.create({ owner, repo, name: checkRunName, head_sha: facts.headSha, external_id: `${repoKey(ref)}#${ref.number}`, ...completed });
-  return data.id;
+  const created = await gitHubRequest<{ id: number }>(client, 'POST', `${repoPath(ref)}/check-runs`, { name: checkRunName, head_sha: facts.headSha, external_id: `${repoKey(ref)}#${ref.number}`, ...completed });
+  return created.id;
 }
 
 async function upsertComment(client: GitHubClient, ref: PullRef, verdict: GateVerdict, known: PublishKnown): Promise<{ commentId: number; created: boolean }> {
@@ -349,7 +355,7 @@ async function upsertComment(client: GitHubClient, ref: PullRef, verdict: GateVe
   let id = known.commentId ?? undefined;
   if (id !== undefined) {
     try {
-      await client.rest.issues.updateComment({ owner, repo, comment_id: id, body });
+      await gitHubRequest(client, 'PATCH', `${repoPath(ref)}/issues/comments/${id}`, { body });
       return { commentId: id, created: false };
     } catch (error) {
       // Someone deleted our comment: find or post another below.
@@ -364,15 +370,15 @@ async function upsertComment(client: GitHubClient, ref: PullRef, verdict: GateVe
       return { commentId: id, created: false };
     }
   }
-  const { data } = await client.rest.issues.createComment({ owner, repo, issue_number: number, body });
-  return { commentId: data.id, created: true };
+  const created = await gitHubRequest<{ id: number }>(client, 'POST', `${repoPath(ref)}/issues/${number}/comments`, { body });
+  return { commentId: created.id, created: true };
 }
 
 async function requestReviewers(client: GitHubClient, ref: PullRef, facts: PullRequestFacts, verdict: GateVerdict): Promise<string[]> {
   const reviewers = verdict.reviewers.filter((r) => r !== facts.author.login);
   if (reviewers.length === 0 || verdict.tier === 'auto') return [];
   // Asking GitHub twice for the same reviewers changes nothing, so a crash before recording is harmless.
-  await client.rest.pulls.requestReviewers({ owner: ref.owner, repo: ref.repo, pull_number: ref.number, reviewers });
+  await gitHubRequest(client, 'POST', `${repoPath(ref)}/pulls/${ref.number}/requested_reviewers`, { reviewers });
   return reviewers;
 }
 
@@ -398,7 +404,7 @@ async function mergeIfAllowed(
   }
   try {
     // `sha` makes GitHub refuse (409) if the head changed after this decision: flowgate never merges what it did not judge.
-    const { data } = await client.rest.pulls.merge({ owner, repo, pull_number: number, sha: facts.headSha, merge_method: 'squash' });
+    const data = await gitHubRequest<{ merged: boolean; sha: string }>(client, 'PUT', `${repoPath(ref)}/pulls/${number}/merge`, { sha: facts.headSha, merge_method: 'squash' });
     return { merged: data.merged, mergeSkipped: null, mergeRecord: data.merged ? { sha: data.sha, head: facts.headSha } : null };
   } catch (error) {
     const status = statusOf(error);

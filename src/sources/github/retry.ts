@@ -40,19 +40,25 @@ export function retryDelayMs(error: unknown, method: string, attempt: number, no
   return null;
 }
 
+/**
+ * Runs `attempt` until it succeeds or fails for good: retried with the waits `retryDelayMs` gives,
+ * at most 6 times, and never waiting longer than FLOWGATE_GITHUB_MAX_WAIT.
+ */
+export async function withRetries<T>(method: string, url: string, attempt: () => Promise<T>): Promise<T> {
+  const maxAttempts = 6;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const wait = retryDelayMs(error, method, n, Date.now(), url);
+      if (wait === null || n >= maxAttempts || wait > maxWaitMs()) throw error;
+      log.info({ url, status: (error as ErrorLike).status, wait }, 'GitHub request failed; retrying');
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
 /** Octokit plugin: retries reads on 5xx with back-off and every request on primary and secondary rate limits. */
 export function retryPlugin(octokit: Octokit): void {
-  const maxAttempts = 6;
-  octokit.hook.wrap('request', async (request, options) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await request(options);
-      } catch (error) {
-        const wait = retryDelayMs(error, options.method, attempt, Date.now(), options.url);
-        if (wait === null || attempt >= maxAttempts || wait > maxWaitMs()) throw error;
-        log.info({ url: options.url, status: (error as ErrorLike).status, wait }, 'GitHub request failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-    }
-  });
+  octokit.hook.wrap('request', (request, options) => withRetries(options.method, options.url, async () => request(options)));
 }
