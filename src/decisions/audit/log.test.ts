@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openTestStore, storeKinds, type TestStore } from '../../store/__fixtures__/test-stores.ts';
 import { fillLog } from './__fixtures__/audit-log.ts';
 import { canonicalJson } from './canonical-json.ts';
-import { appendAudit, chainHash, genesisHash, readAuditRecords } from './log.ts';
+import { appendAudit, appendAuditBatch, chainHash, genesisHash, readAuditRecords } from './log.ts';
 import { verifyAudit } from './verify.ts';
 
 describe.each(storeKinds)('audit log on %s', (kind) => {
@@ -78,5 +78,45 @@ describe.each(storeKinds)('audit log on %s', (kind) => {
     await expect(appendAudit(store.db, { kind: 'k', subject: 'x', payload: 1, time: 1.5 })).rejects.toMatchObject({ code: 'USAGE' });
     expect(await readAuditRecords(store.db)).toEqual([]);
     expect(canonicalJson({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
+  });
+  it('appends a batch as that many single appends would, interleaved with other appenders, all or none', async () => {
+    store = await openTestStore(kind);
+    const db = store.db;
+    const entries = (tag: string, n: number) => Array.from({ length: n }, (_, i) => ({ kind: 'gate.decision', subject: `${tag}-${i}`, payload: { tag, i }, time: 1_700_000_000 + i }));
+    await appendAudit(db, { kind: 'gate.decision', subject: 'first', payload: 1, time: 1_700_000_000 });
+    // 150 rows: more than one INSERT statement's worth.
+    const batch = await db.transaction().execute((tx) => appendAuditBatch(tx, entries('b', 150)));
+    expect(batch.map((b) => b.seq)).toEqual(Array.from({ length: 150 }, (_, i) => i + 2));
+    const records = await readAuditRecords(db);
+    expect(records.map((r) => r.subject)).toEqual(['first', ...entries('b', 150).map((e) => e.subject)]);
+    // The same records, hashes and links as appending them one by one.
+    const single = await openTestStore(kind);
+    try {
+      await appendAudit(single.db, { kind: 'gate.decision', subject: 'first', payload: 1, time: 1_700_000_000 });
+      for (const entry of entries('b', 150)) await appendAudit(single.db, entry);
+      const one = await readAuditRecords(single.db);
+      expect(records.map((r) => [r.record, r.prevHash, r.hash])).toEqual(one.map((r) => [r.record, r.prevHash, r.hash]));
+    } finally {
+      await single.dispose();
+    }
+    expect(batch.at(-1)?.hash).toBe(records.at(-1)?.hash);
+
+    // Batches and single appends from parallel writers still make one gap-free chain.
+    await Promise.all([
+      (async () => {
+        for (let i = 0; i < 10; i++) await db.transaction().execute((tx) => appendAuditBatch(tx, entries(`p${i}`, 5)));
+      })(),
+      (async () => {
+        for (let i = 0; i < 20; i++) await appendAudit(db, { kind: 'gate.decision', subject: `s${i}`, payload: i });
+      })(),
+    ]);
+    const verification = await verifyAudit(db);
+    expect(verification.problems).toEqual([]);
+    expect(verification.size).toBe(151 + 50 + 20);
+
+    // One entry without a canonical form refuses the whole batch before anything is written.
+    await expect(appendAuditBatch(db, [{ kind: 'k', subject: 'ok', payload: 1 }, { kind: 'k', subject: 'bad', payload: { risk: Number.NaN } }])).rejects.toMatchObject({ code: 'USAGE' });
+    expect(await appendAuditBatch(db, [])).toEqual([]);
+    expect((await verifyAudit(db)).size).toBe(221);
   });
 });
