@@ -1,20 +1,27 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { FlowgateError } from '../core/errors.ts';
 import { log } from '../core/log.ts';
 import type { GitHubClients } from '../sources/github/client.ts';
-import { appendAudit } from '../decisions/audit/log.ts';
+import { appendAuditBatch, isPostgres } from '../decisions/audit/log.ts';
 import { fetchPullRequestFacts, publishVerdict, repoKey, type PublishResult, type PullRef } from '../sources/github/pull-request.ts';
 import { ensureRepository } from '../store/repositories.ts';
 import type { Database } from '../store/schema.ts';
 import type { Decider, GateVerdict, PullRequestFacts } from './decider.ts';
-import { runUnit, transactionBatcher, type TransactionBatcher, type TransactionUnit } from './group-commit.ts';
+import { runUnit, transactionBatcher, type BatchFinish, type TransactionBatcher, type TransactionUnit } from './group-commit.ts';
 import type { TaskHandlers } from './queue.ts';
 
-/** Appends one entry to the audit log, in the caller's transaction. */
-export type AuditSink = (db: Kysely<Database>, entry: { kind: string; subject: string; payload: Record<string, unknown> }) => Promise<void>;
+/** An audit entry the service writes for a decision. */
+export interface ServiceAuditEntry {
+  kind: string;
+  subject: string;
+  payload: Record<string, unknown>;
+}
 
-const defaultAuditSink: AuditSink = async (db, entry) => {
-  await appendAudit(db, entry);
+/** Appends entries to the audit log, in order, in the caller's transaction (a group commit's decisions together). */
+export type AuditSink = (db: Kysely<Database>, entries: ServiceAuditEntry[]) => Promise<void>;
+
+const defaultAuditSink: AuditSink = async (db, entries) => {
+  await appendAuditBatch(db, entries);
 };
 
 /** What the job handlers need: the store, GitHub, the gate and the audit log. */
@@ -147,14 +154,7 @@ export async function processDelivery(deps: ServiceDeps, deliveryId: string): Pr
   const payload = JSON.parse(delivery.payload) as DeliveryPayload;
   const { numbers, stale } = await pullRequestsOf(db, delivery.event, payload);
   const repo = payload.repository;
-  const status = stale ? 'stale' : numbers.length > 0 ? 'done' : 'ignored';
-  const finish = async (tx: Kysely<Database>): Promise<void> => {
-    await tx
-      .updateTable('webhook_deliveries')
-      .set({ status, processed_at: Math.floor(Date.now() / 1000), error: null })
-      .where('delivery_id', '=', deliveryId)
-      .execute();
-  };
+  const finish: DeliveryFinish = { deliveryId, status: stale ? 'stale' : numbers.length > 0 ? 'done' : 'ignored' };
   let finished = false;
   for (const [i, number] of numbers.entries()) {
     if (repo === undefined) break;
@@ -169,7 +169,21 @@ export async function processDelivery(deps: ServiceDeps, deliveryId: string): Pr
     });
     finished = last && outcome.skipped === null;
   }
-  if (!finished) await finish(db);
+  if (!finished) await finishDelivery(db, finish);
+}
+
+/** How a delivery ends: its status, written with the last pull request's published result. */
+export interface DeliveryFinish {
+  deliveryId: string;
+  status: string;
+}
+
+async function finishDelivery(db: Kysely<Database>, finish: DeliveryFinish): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ status: finish.status, processed_at: Math.floor(Date.now() / 1000), error: null })
+    .where('delivery_id', '=', finish.deliveryId)
+    .execute();
 }
 
 /** What the delivery already told about the pull request, and what to commit with its published result. */
@@ -177,7 +191,7 @@ export interface DecideContext {
   baseSha: string | null;
   /** updated_at (Unix seconds) of the state just stored from the payload, null when none was. */
   storedUpdatedAt: number | null;
-  finish?: (tx: Kysely<Database>) => Promise<void>;
+  finish?: DeliveryFinish;
 }
 
 /** The outcome of deciding one pull request. */
@@ -187,8 +201,22 @@ export interface DecideOutcome {
   skipped: string | null;
 }
 
-/** Repositories known to have a `repositories` row (decisions point at it), per store. */
-const ensuredRepositories = new WeakMap<Kysely<Database>, Set<string>>();
+/** The `repositories` row id of each repository decided (decisions point at it), per store. */
+const repositoryIds = new WeakMap<Kysely<Database>, Map<string, number>>();
+
+/**
+ * The id of the repository row for `owner/name`, through the store's lookup (its key, or a mined
+ * clone whose origin remote names it), created when there is none; remembered per process.
+ */
+async function repositoryIdOf(db: Kysely<Database>, key: string): Promise<number> {
+  const known = repositoryIds.get(db) ?? new Map<string, number>();
+  repositoryIds.set(db, known);
+  const id = known.get(key);
+  if (id !== undefined) return id;
+  const repo = await ensureRepository(db, key, null, null);
+  known.set(key, repo.id);
+  return repo.id;
+}
 
 /**
  * Refreshes a pull request from GitHub (one GraphQL query), decides it with the gate, records the
@@ -229,70 +257,225 @@ export async function decidePullRequest(
     if (stateChanged) await storePullState(db, key, pullState, installation);
     return { verdict: null, published: null, skipped: `the pull request is ${merged ? 'merged' : state}` };
   }
-  const ensured = ensuredRepositories.get(db) ?? new Set<string>();
-  ensuredRepositories.set(db, ensured);
-  if (!ensured.has(key)) {
-    await ensureRepository(db, key, null, null);
-    ensured.add(key);
-  }
+  const repoId = await repositoryIdOf(db, key);
   const verdict = await deps.decide(facts, { db });
   const publishingKey = `publishing:${prKey}`;
-  const { recovering, decisionId } = await recordDecision(deps, ref, facts, verdict, deliveryId, publishingKey, stateChanged ? { pullState, installationId: installation } : null);
-
-  // What earlier decisions published: the check run on this head, the comment, and (only when this
-  // verdict could merge or request reviewers) the recorded merge and review requests.
-  const previous = await db
-    .selectFrom('pr_states')
-    .leftJoin('pr_comments', (join) => join.onRef('pr_comments.repo', '=', 'pr_states.repo').onRef('pr_comments.pr_number', '=', 'pr_states.number'))
-    .select(['pr_states.check_run_id', 'pr_states.decided_sha', 'pr_comments.comment_id'])
-    .where('pr_states.repo', '=', key)
-    .where('pr_states.number', '=', ref.number)
-    .executeTakeFirst();
   const keys = { merge: `merge:${prKey}`, reviewers: `reviewers:${prKey}@${facts.headSha}` };
+  // Whether an earlier decision merged or requested reviewers matters only when this verdict could.
   const wanted = [
     ...(verdict.tier === 'auto' && verdict.autoMergeAllowed && verdict.requiredChecksPassed ? [keys.merge] : []),
     ...(verdict.tier !== 'auto' && verdict.reviewers.some((r) => r !== facts.author.login) ? [keys.reviewers] : []),
   ];
-  const done = new Set(wanted.length === 0 ? [] : (await db.selectFrom('side_effects').select('key').where('key', 'in', wanted).execute()).map((e) => e.key));
-  const storedCheck = previous?.decided_sha === facts.headSha ? (previous.check_run_id ?? null) : null;
-  const storedComment = previous?.comment_id ?? null;
+  const recorded = await recordDecision(deps, ref, facts, verdict, {
+    deliveryId,
+    repoId,
+    publishingKey,
+    wanted,
+    newState: stateChanged ? { pullState, installationId: installation } : null,
+  });
+  const { recovering, decisionId, previous, done } = recorded;
+
+  const storedCheck = previous?.decidedSha === facts.headSha ? previous.checkRunId : null;
+  const storedComment = previous?.commentId ?? null;
   const published = await publishVerdict(client, ref, facts, verdict, {
     recovering,
     checkRunId: fetched.ownCheckRunId ?? storedCheck,
     commentId: storedComment,
-    merged: done.has(keys.merge),
-    reviewersRequested: done.has(keys.reviewers),
+    merged: done.includes(keys.merge),
+    reviewersRequested: done.includes(keys.reviewers),
   });
   const now = Math.floor(Date.now() / 1000);
-  await db.transaction().execute(async (tx) => {
-    await tx.updateTable('pr_states').set({ decided_sha: facts.headSha, check_run_id: published.checkRunId }).where('repo', '=', key).where('number', '=', ref.number).execute();
-    if (published.commentId !== storedComment) {
-      await tx
-        .insertInto('pr_comments')
-        .values({ repo: key, pr_number: ref.number, comment_id: published.commentId, updated_at: now })
-        .onConflict((oc) => oc.columns(['repo', 'pr_number']).doUpdateSet({ comment_id: published.commentId, updated_at: now }))
-        .execute();
-    }
-    const effects = [
-      ...(published.reviewersRequested.length > 0 ? [{ key: keys.reviewers, kind: 'reviewers', result: JSON.stringify(published.reviewersRequested), created_at: now }] : []),
-      ...(published.mergeRecord !== null ? [{ key: keys.merge, kind: 'merge', result: JSON.stringify(published.mergeRecord), created_at: now }] : []),
-    ];
-    if (effects.length > 0) await tx.insertInto('side_effects').values(effects).onConflict((oc) => oc.column('key').doNothing()).execute();
-    if (published.merged && decisionId !== null) await tx.updateTable('pr_decisions').set({ merged: 1 }).where('id', '=', decisionId).execute();
-    await tx.deleteFrom('side_effects').where('key', '=', publishingKey).execute();
-    if (context.finish !== undefined) await context.finish(tx);
-  });
+  const effects = [
+    ...(published.reviewersRequested.length > 0 ? [{ key: keys.reviewers, kind: 'reviewers', result: JSON.stringify(published.reviewersRequested), created_at: now }] : []),
+    ...(published.mergeRecord !== null ? [{ key: keys.merge, kind: 'merge', result: JSON.stringify(published.mergeRecord), created_at: now }] : []),
+  ];
+  const record: PublishedRecord = {
+    key,
+    number: ref.number,
+    headSha: facts.headSha,
+    checkRunId: published.checkRunId,
+    comment: published.commentId !== storedComment ? published.commentId : null,
+    effects,
+    mergedDecisionId: published.merged ? decisionId : null,
+    publishingKey,
+    finish: context.finish ?? null,
+    now,
+  };
+  await recordPublished(db, record);
   log.info({ repo: key, number: ref.number, tier: verdict.tier, conclusion: verdict.conclusion, merged: published.merged }, 'pull request decided');
   return { verdict, published, skipped: null };
+}
+
+/** What publishing did, to record in one go: the pull request's state, comment, side effects, the delivery. */
+interface PublishedRecord {
+  key: string;
+  number: number;
+  headSha: string;
+  checkRunId: number;
+  /** The comment id when it is new or changed, else null. */
+  comment: number | null;
+  effects: { key: string; kind: string; result: string; created_at: number }[];
+  /** The decision to mark merged, when this run merged. */
+  mergedDecisionId: number | null;
+  publishingKey: string;
+  finish: DeliveryFinish | null;
+  now: number;
+}
+
+/**
+ * Records what publishing did and clears the publishing mark, all or nothing. On PostgreSQL one
+ * statement (data-modifying CTEs, atomic on their own: no BEGIN/COMMIT round trips); on SQLite,
+ * in process, a transaction.
+ */
+async function recordPublished(db: Kysely<Database>, r: PublishedRecord): Promise<void> {
+  if (isPostgres(db)) {
+    const steps: RawBuilder<unknown>[] = [sql`s as (update pr_states set decided_sha = ${r.headSha}, check_run_id = ${r.checkRunId} where repo = ${r.key} and number = ${r.number})`];
+    if (r.comment !== null) {
+      steps.push(sql`c as (insert into pr_comments (repo, pr_number, comment_id, updated_at) values (${r.key}, ${r.number}, ${r.comment}, ${r.now})
+        on conflict (repo, pr_number) do update set comment_id = excluded.comment_id, updated_at = excluded.updated_at)`);
+    }
+    if (r.effects.length > 0) {
+      const rows = r.effects.map((e) => sql`(${e.key}, ${e.kind}, ${e.result}, ${e.created_at})`);
+      steps.push(sql`e as (insert into side_effects (key, kind, result, created_at) values ${sql.join(rows)} on conflict (key) do nothing)`);
+    }
+    if (r.mergedDecisionId !== null) steps.push(sql`m as (update pr_decisions set merged = 1 where id = ${r.mergedDecisionId})`);
+    steps.push(sql`p as (delete from side_effects where key = ${r.publishingKey})`);
+    if (r.finish !== null) {
+      steps.push(sql`d as (update webhook_deliveries set status = ${r.finish.status}, processed_at = ${r.now}, error = null where delivery_id = ${r.finish.deliveryId})`);
+    }
+    await sql`with ${sql.join(steps)} select 1`.execute(db);
+    return;
+  }
+  await db.transaction().execute(async (tx) => {
+    await tx.updateTable('pr_states').set({ decided_sha: r.headSha, check_run_id: r.checkRunId }).where('repo', '=', r.key).where('number', '=', r.number).execute();
+    if (r.comment !== null) {
+      await tx
+        .insertInto('pr_comments')
+        .values({ repo: r.key, pr_number: r.number, comment_id: r.comment, updated_at: r.now })
+        .onConflict((oc) => oc.columns(['repo', 'pr_number']).doUpdateSet({ comment_id: r.comment ?? 0, updated_at: r.now }))
+        .execute();
+    }
+    if (r.effects.length > 0) await tx.insertInto('side_effects').values(r.effects).onConflict((oc) => oc.column('key').doNothing()).execute();
+    if (r.mergedDecisionId !== null) await tx.updateTable('pr_decisions').set({ merged: 1 }).where('id', '=', r.mergedDecisionId).execute();
+    await tx.deleteFrom('side_effects').where('key', '=', r.publishingKey).execute();
+    if (r.finish !== null) await finishDelivery(tx, r.finish);
+  });
+}
+
+/** What an earlier decision published on the pull request (its stored state and comment). */
+interface Previous {
+  checkRunId: number | null;
+  decidedSha: string | null;
+  commentId: number | null;
+}
+
+/** The decision as recorded, and what earlier decisions published. */
+interface RecordedDecision {
+  recovering: boolean;
+  decisionId: number | null;
+  previous: Previous | null;
+  /** Which of the wanted side-effect keys (merge, review request) are already recorded. */
+  done: string[];
+}
+
+interface PreparedDecision extends RecordedDecision {
+  audit: ServiceAuditEntry | null;
+}
+
+/** The batch finisher of decisions, one per audit sink: the group's audit entries in one append. */
+const decisionFinishers = new WeakMap<AuditSink, BatchFinish<PreparedDecision, RecordedDecision>>();
+
+function decisionFinisher(sink: AuditSink): BatchFinish<PreparedDecision, RecordedDecision> {
+  let finisher = decisionFinishers.get(sink);
+  if (finisher === undefined) {
+    finisher = async (tx, prepared) => {
+      const entries = prepared.flatMap((p) => (p.audit === null ? [] : [p.audit]));
+      if (entries.length > 0) await sink(tx, entries);
+      return prepared.map(({ recovering, decisionId, previous, done }) => ({ recovering, decisionId, previous, done }));
+    };
+    decisionFinishers.set(sink, finisher);
+  }
+  return finisher;
+}
+
+/** Marks the decision (publishing started, this delivery decided) and reads what was published before. */
+async function markAndReadPrevious(
+  tx: Kysely<Database>,
+  key: string,
+  number: number,
+  marks: { key: string; kind: string; result: string; created_at: number }[],
+  wanted: string[],
+): Promise<{ inserted: Set<string>; previous: Previous | null; done: string[] }> {
+  if (isPostgres(tx)) {
+    // One statement: the marks, the pull request's stored state and comment, the effects already recorded.
+    const values = sql.join(marks.map((m) => sql`(${m.key}, ${m.kind}, ${m.result}, ${m.created_at})`));
+    const { rows } = await sql<{ inserted: string[]; done: string[]; check_run_id: number | null; decided_sha: string | null; comment_id: number | null; found: boolean }>`
+      with marks as (insert into side_effects (key, kind, result, created_at) values ${values} on conflict (key) do nothing returning key)
+      select array(select key from marks) as inserted,
+        array(select key from side_effects where key = any(${wanted}::text[])) as done,
+        s.check_run_id, s.decided_sha, c.comment_id, s.repo is not null as found
+      from (select 1) as one
+      left join pr_states s on s.repo = ${key} and s.number = ${number}
+      left join pr_comments c on c.repo = ${key} and c.pr_number = ${number}`.execute(tx);
+    const row = rows[0];
+    if (row === undefined) throw new FlowgateError('INTERNAL', 'The decision marks statement returned no row.');
+    return {
+      inserted: new Set(row.inserted),
+      previous: row.found ? { checkRunId: row.check_run_id, decidedSha: row.decided_sha, commentId: row.comment_id } : null,
+      done: row.done,
+    };
+  }
+  const inserted = await tx.insertInto('side_effects').values(marks).onConflict((oc) => oc.column('key').doNothing()).returning('key').execute();
+  const previous = await tx
+    .selectFrom('pr_states')
+    .leftJoin('pr_comments', (join) => join.onRef('pr_comments.repo', '=', 'pr_states.repo').onRef('pr_comments.pr_number', '=', 'pr_states.number'))
+    .select(['pr_states.check_run_id', 'pr_states.decided_sha', 'pr_comments.comment_id'])
+    .where('pr_states.repo', '=', key)
+    .where('pr_states.number', '=', number)
+    .executeTakeFirst();
+  const done = wanted.length === 0 ? [] : (await tx.selectFrom('side_effects').select('key').where('key', 'in', wanted).execute()).map((e) => e.key);
+  return {
+    inserted: new Set(inserted.map((m) => m.key)),
+    previous: previous === undefined ? null : { checkRunId: previous.check_run_id, decidedSha: previous.decided_sha, commentId: previous.comment_id ?? null },
+    done,
+  };
+}
+
+/** The gate's `decisions` row and the service's `pr_decisions` row pointing at it: one statement on PostgreSQL. */
+async function insertDecisionRows(
+  tx: Kysely<Database>,
+  gate: { repo_id: number; subject: string; outcome: string; tier: string; decision: string; created_at: number },
+  service: { repo: string; pr_number: number; head_sha: string; delivery_id: string; tier: string; conclusion: string; risk: number | null; auto_merge: number; decision: string; created_at: number },
+): Promise<{ id: number; gateId: number }> {
+  if (isPostgres(tx)) {
+    const { rows } = await sql<{ id: number; decision_id: number }>`
+      with gate as (insert into decisions (repo_id, subject, outcome, tier, decision, created_at)
+        values (${gate.repo_id}, ${gate.subject}, ${gate.outcome}, ${gate.tier}, ${gate.decision}, ${gate.created_at}) returning id)
+      insert into pr_decisions (repo, pr_number, head_sha, delivery_id, tier, conclusion, risk, auto_merge, merged, decision, decision_id, created_at)
+      values (${service.repo}, ${service.pr_number}, ${service.head_sha}, ${service.delivery_id}, ${service.tier}, ${service.conclusion}, ${service.risk},
+        ${service.auto_merge}, 0, ${service.decision}, (select id from gate), ${service.created_at})
+      returning id, decision_id`.execute(tx);
+    const row = rows[0];
+    if (row === undefined) throw new FlowgateError('INTERNAL', 'The decision rows statement returned no row.');
+    return { id: row.id, gateId: row.decision_id };
+  }
+  const inserted = await tx.insertInto('decisions').values(gate).returning('id').executeTakeFirstOrThrow();
+  const row = await tx
+    .insertInto('pr_decisions')
+    .values({ ...service, merged: 0, decision_id: inserted.id })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: row.id, gateId: inserted.id };
 }
 
 /**
  * Writes the decision once per delivery and pull request, in one transaction: the gate's
  * `decisions` row and its audit entry, the service's `pr_decisions` row pointing at it, the pull
- * request's state when GitHub's is newer, and the mark that publishing started. `recovering` is
- * true when a mark was already there: a run died after writing it, so publishing must look up what
- * GitHub already has. The rows are written in `prepare` and the audit entry in `finish`, so that
- * group-committed decisions hold the audit chain's lock only for their appends.
+ * request's state when GitHub's is newer, and the mark that publishing started; and reads what
+ * earlier decisions published. `recovering` is true when a mark was already there: a run died
+ * after writing it, so publishing must look up what GitHub already has. The rows are written in
+ * `prepare`, and the audit entries of the whole group-committed batch in one append at the end,
+ * so the audit chain's lock is held for three statements and the commit.
  *
  * The `decisions` row and the audit entry are the gate's `recordDecision` split in two (same row,
  * same entry: kind `gate.decision`, payload `{decisionId, ...decision}`): that function appends in
@@ -303,53 +486,43 @@ async function recordDecision(
   ref: PullRef,
   facts: PullRequestFacts,
   verdict: GateVerdict,
-  deliveryId: string,
-  publishingKey: string,
-  newState: { pullState: PayloadPullRequest; installationId: number | null } | null,
-): Promise<{ recovering: boolean; decisionId: number | null }> {
+  what: {
+    deliveryId: string;
+    repoId: number;
+    publishingKey: string;
+    wanted: string[];
+    newState: { pullState: PayloadPullRequest; installationId: number | null } | null;
+  },
+): Promise<RecordedDecision> {
+  const { deliveryId, publishingKey, newState } = what;
   const key = repoKey(ref);
   const subject = `${key}#${ref.number}@${facts.headSha}`;
   const decisionKey = `decision:${deliveryId}:${key}#${ref.number}`;
-  interface Prepared {
-    recovering: boolean;
-    decisionId: number | null;
-    audit: { kind: string; subject: string; payload: Record<string, unknown> } | null;
-  }
-  const unit: TransactionUnit<Prepared, { recovering: boolean; decisionId: number | null }> = {
+  const unit: TransactionUnit<PreparedDecision, RecordedDecision> = {
     prepare: async (tx) => {
       const now = Math.floor(Date.now() / 1000);
-      const marks = await tx
-        .insertInto('side_effects')
-        .values([
-          { key: publishingKey, kind: 'publishing', result: JSON.stringify({ deliveryId, head: facts.headSha }), created_at: now },
-          { key: decisionKey, kind: 'decision', result: JSON.stringify({ head: facts.headSha }), created_at: now },
-        ])
-        .onConflict((oc) => oc.column('key').doNothing())
-        .returning('key')
-        .execute();
-      const inserted = new Set(marks.map((m) => m.key));
+      const marks = [
+        { key: publishingKey, kind: 'publishing', result: JSON.stringify({ deliveryId, head: facts.headSha }), created_at: now },
+        { key: decisionKey, kind: 'decision', result: JSON.stringify({ head: facts.headSha }), created_at: now },
+      ];
+      const { inserted, previous, done } = await markAndReadPrevious(tx, key, ref.number, marks, what.wanted);
       const recovering = !inserted.has(publishingKey);
       if (newState !== null) await storePullState(tx, key, newState.pullState, newState.installationId);
       if (!inserted.has(decisionKey)) {
         const existing = await tx.selectFrom('pr_decisions').select('id').where('delivery_id', '=', deliveryId).where('repo', '=', key).where('pr_number', '=', ref.number).executeTakeFirst();
-        return { recovering: true, decisionId: existing?.id ?? null, audit: null };
+        return { recovering: true, decisionId: existing?.id ?? null, previous, done, audit: null };
       }
-      const repo = await tx.selectFrom('repositories').select('id').where('key', '=', key).executeTakeFirst();
-      const gate = await tx
-        .insertInto('decisions')
-        .values({
-          repo_id: repo?.id ?? null,
+      const rows = await insertDecisionRows(
+        tx,
+        {
+          repo_id: what.repoId,
           subject,
           outcome: verdict.decision?.outcome ?? outcomeOf(verdict),
           tier: verdict.decision?.tier ?? verdict.tier,
           decision: JSON.stringify(verdict.decision ?? verdict),
           created_at: now,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      const row = await tx
-        .insertInto('pr_decisions')
-        .values({
+        },
+        {
           repo: key,
           pr_number: ref.number,
           head_sha: facts.headSha,
@@ -358,24 +531,18 @@ async function recordDecision(
           conclusion: verdict.conclusion,
           risk: verdict.risk,
           auto_merge: verdict.autoMergeAllowed && verdict.requiredChecksPassed && verdict.tier === 'auto' ? 1 : 0,
-          merged: 0,
           decision: JSON.stringify(verdict),
-          decision_id: gate.id,
           created_at: now,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+        },
+      );
       const payload: Record<string, unknown> =
         verdict.decision === undefined
           ? // A decider without the gate's Decision (the invalid-policy verdict, tests): what it said.
-            { decisionId: gate.id, deliveryId, tier: verdict.tier, conclusion: verdict.conclusion, reasons: verdict.reasons, autoMergeAllowed: verdict.autoMergeAllowed }
-          : { decisionId: gate.id, ...verdict.decision };
-      return { recovering, decisionId: row.id, audit: { kind: 'gate.decision', subject, payload } };
+            { decisionId: rows.gateId, deliveryId, tier: verdict.tier, conclusion: verdict.conclusion, reasons: verdict.reasons, autoMergeAllowed: verdict.autoMergeAllowed }
+          : { decisionId: rows.gateId, ...verdict.decision };
+      return { recovering, decisionId: rows.id, previous, done, audit: { kind: 'gate.decision', subject, payload } };
     },
-    finish: async (tx, prepared) => {
-      if (prepared.audit !== null) await (deps.audit ?? defaultAuditSink)(tx, prepared.audit);
-      return { recovering: prepared.recovering, decisionId: prepared.decisionId };
-    },
+    finishBatch: decisionFinisher(deps.audit ?? defaultAuditSink),
   };
   return deps.transactions === undefined ? runUnit(deps.db, unit) : deps.transactions.run(unit);
 }

@@ -1,4 +1,4 @@
-import { appendAudit } from '../decisions/audit/log.ts';
+import { appendAuditBatch } from '../decisions/audit/log.ts';
 import { ingestRawEvents } from '../sources/events/ingest.ts';
 import { repositoryForEvents } from '../sources/events/repository.ts';
 import type { EventIngestor } from '../outputs/server/api.ts';
@@ -10,7 +10,7 @@ export const defaultIngest: EventIngestor = async (db, repoKey, events) => {
   return ingestRawEvents(db, repository.id, events, 'api');
 };
 
-/** Every decision goes to the tamper-evident audit log, in the transaction that records it. */
-export const defaultAudit: AuditSink = async (db, entry) => {
-  await appendAudit(db, entry);
+/** Every decision goes to the tamper-evident audit log, in the transaction that records it (a group commit's in one append). */
+export const defaultAudit: AuditSink = async (db, entries) => {
+  await appendAuditBatch(db, entries);
 };
