@@ -40,7 +40,7 @@ export function createServer(deps: ServerDeps): Hono {
       throw new FlowgateError('UNAUTHORIZED', 'Webhooks are disabled: set FLOWGATE_WEBHOOK_SECRET to the GitHub App\'s webhook secret.');
     }
     const body = await c.req.text();
-    await verify(body, c.req.header('x-hub-signature-256'));
+    verify(body, c.req.header('x-hub-signature-256'));
     const id = c.req.header('x-github-delivery');
     const event = c.req.header('x-github-event');
     if (id === undefined || id === '' || event === undefined || event === '') {
