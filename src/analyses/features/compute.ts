@@ -25,6 +25,12 @@ export interface FeatureChange {
   /** The subject, or a merge's PR title (first body line): the change's stated purpose. */
   title?: string;
   files: FeatureFile[];
+  /**
+   * Fixes that landed by this time are known when the change's features are taken (default: its
+   * own time; the pass never forgets what an earlier change knew). A proposed change scored after
+   * the stored history knows everything the history knew.
+   */
+  knownBy?: number;
 }
 
 /** What was known about fixes and defects, each with the time it became known. */
@@ -58,12 +64,15 @@ interface DirState {
   bugs: number;
 }
 
-interface AuthorState {
+/** What an author did before: changes, by year and by top-level folder, and known defects among them. */
+export interface AuthorHistory {
   changes: number;
+  /** Changes by `yearOf` their time. */
   byYear: Map<number, number>;
   bySubsystem: Map<string, number>;
   bugs: number;
 }
+type AuthorState = AuthorHistory;
 
 const day = 86_400;
 /** Changes to the touched files within this window count as recent activity. */
@@ -78,15 +87,21 @@ const purposes: [string, RegExp][] = [
   ['msg_deps', /\b(upgrade|bump|bumps|update|updates|dependency|dependencies)\b/i],
 ];
 const year = 365.25 * day;
+
+/** The year index REXP weighs an author's changes by. */
+export function yearOf(time: number): number {
+  return Math.floor(time / year);
+}
 const kindNames: FileKind[] = ['code', 'test', 'docs', 'config', 'lockfile', 'migration', 'build', 'other'];
 
 /** The top-level folder of a path ('' for files at the root): Kamei's subsystem. */
-function subsystemOf(path: string): string {
+export function subsystemOf(path: string): string {
   const slash = path.indexOf('/');
   return slash === -1 ? '' : path.slice(0, slash);
 }
 
-function directoryOf(path: string): string {
+/** The folder a file is directly in ('' for the root). */
+export function directoryOf(path: string): string {
   const slash = path.lastIndexOf('/');
   return slash === -1 ? '' : path.slice(0, slash);
 }
@@ -96,11 +111,13 @@ function directoryOf(path: string): string {
  * (line count from accumulated added - deleted, following renames; developers; last change; the
  * changes, fixes and known defects that touched it) and per-author state (changes, by year and by
  * subsystem; known defects). A defect counts only from the moment its fix landed. `wanted` limits
- * which changes' features are returned (the state is still built from all of them).
+ * which changes' features are returned (the state is still built from all of them). `authors`
+ * seeds what authors did in changes left out of `changes` (a pass over part of the history).
  */
-export function computeFeatures(changes: readonly FeatureChange[], knowledge: FeatureKnowledge, wanted?: (position: number) => boolean): Map<number, ChangeFeatures> {
+export function computeFeatures(changes: readonly FeatureChange[], knowledge: FeatureKnowledge, wanted?: (position: number) => boolean, seeded?: ReadonlyMap<number, AuthorHistory>): Map<number, ChangeFeatures> {
   const files = new Map<string, FileState>();
   const authors = new Map<number, AuthorState>();
+  for (const [id, a] of seeded ?? []) authors.set(id, { changes: a.changes, byYear: new Map(a.byYear), bySubsystem: new Map(a.bySubsystem), bugs: a.bugs });
   const touchedBy = new Map<number, { files: FileState[]; dirs: DirState[]; author: AuthorState }>();
   const dirs = new Map<string, DirState>();
   const labels = [...knowledge.labels].sort((a, b) => a.knownAt - b.knownAt);
@@ -114,7 +131,8 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
 
   for (const change of [...changes].sort((a, b) => a.position - b.position)) {
     // Defects whose fixes landed by now become known: on the files and to the author.
-    while (nextLabel < labels.length && (labels[nextLabel]?.knownAt ?? Infinity) <= change.time) {
+    const clock = change.knownBy ?? change.time;
+    while (nextLabel < labels.length && (labels[nextLabel]?.knownAt ?? Infinity) <= clock) {
       const label = labels[nextLabel++];
       if (label === undefined || counted.has(label.inducing)) continue;
       counted.add(label.inducing);
@@ -128,6 +146,7 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
     const author: AuthorState = authors.get(change.authorId) ?? { changes: 0, byYear: new Map<number, number>(), bySubsystem: new Map<string, number>(), bugs: 0 };
     authors.set(change.authorId, author);
     const isFix = knowledge.fixes.has(change.position);
+    const want = wanted === undefined || wanted(change.position);
     const subsystems = new Set<string>();
     const directories = new Set<string>();
     const kindCounts = new Map<FileKind, number>();
@@ -170,7 +189,8 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
       if (file.status === 'A') created += 1;
       if (file.status === 'D') removed += 1;
       if (file.status === 'R') renamed += 1;
-      if (previous === undefined) continue;
+      // The rest only feeds this change's own features: skipped when they are not wanted.
+      if (previous === undefined || !want) continue;
       lt += previous.lines;
       if (previous.kind === 'code') ltCode += previous.lines;
       for (let k = previous.changes.length - 1; k >= 0; k--) {
@@ -190,7 +210,7 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
       }
     }
 
-    if (wanted === undefined || wanted(change.position)) {
+    if (want) {
       const churn = la + ld;
       let entropy = 0;
       if (churn > 0) {
@@ -210,7 +230,7 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
         dirFixes += state.fixes;
         dirBugs += state.bugs;
       }
-      const nowYear = Math.floor(change.time / year);
+      const nowYear = yearOf(change.time);
       let rexp = 0;
       for (const [y, n] of author.byYear) rexp += n / (nowYear - y + 1);
       let sexp = 0;
@@ -283,7 +303,7 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
     }
     touchedBy.set(change.position, { files: touched, dirs: touchedDirs, author });
     author.changes += 1;
-    const y = Math.floor(change.time / year);
+    const y = yearOf(change.time);
     author.byYear.set(y, (author.byYear.get(y) ?? 0) + 1);
     for (const s of subsystems) author.bySubsystem.set(s, (author.bySubsystem.get(s) ?? 0) + 1);
   }

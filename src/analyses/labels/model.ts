@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import { FlowgateError } from '../../core/errors.ts';
+import type { Database } from '../../store/schema.ts';
 import type { Store } from '../../store/store.ts';
 import { asKnownAt, evaluateChronological, type ChronologicalResult, type EvaluationOptions } from '../risk/evaluate.ts';
 import { calibrate } from '../risk/calibration.ts';
@@ -6,10 +8,11 @@ import { featureVector } from '../risk/engineer.ts';
 import { deserializeModel, explainRisk, fitRiskModel, predictRisk, serializeModel, type Contribution, type RiskModel } from '../risk/learner.ts';
 import { logisticContributions, logisticMargin } from '../risk/logistic.ts';
 import type { FeatureRow } from '../risk/types.ts';
-import { computeFeatures, type ChangeFeatures, type FeatureChange } from '../features/compute.ts';
+import { computeFeatures, type ChangeFeatures } from '../features/compute.ts';
 import { defaultModel } from './default-model.ts';
 import { loadKnowledge } from './run.ts';
-import { loadFeatures, loadHistory, loadLabels } from './store.ts';
+import { proposedChangeFeatures, type ProposedChange } from './proposed.ts';
+import { dbOf, loadFeatures, loadHistory, loadLabels } from './store.ts';
 
 /** A repository needs this much history before its own model replaces the default one. */
 export const minChangesForOwnModel = 500;
@@ -109,12 +112,26 @@ function validationAuc(model: RiskModel): number | null {
 /** The model that scores a repository's changes: its latest own model, else the shipped default. */
 export type CurrentModel = { source: 'repository'; model: RiskModel; modelId: number; trainedAt: number } | { source: 'default'; model: null; modelId: null; trainedAt: null };
 
-/** The repository's latest stored model, or the default one when it has none. */
-export async function currentModel(store: Store, repoId: number): Promise<CurrentModel> {
-  const row = await store.db.selectFrom('models').select(['id', 'model', 'trained_at']).where('repo_id', '=', repoId).orderBy('id', 'desc').executeTakeFirst();
-  if (row === undefined) return { source: 'default', model: null, modelId: null, trainedAt: null };
-  return { source: 'repository', model: deserializeModel(row.model), modelId: row.id, trainedAt: row.trained_at };
+/** Deserialized models by connection and repository, reused while the latest model id is the same. */
+const models = new WeakMap<object, Map<number, CurrentModel & { source: 'repository' }>>();
+
+/** The repository's latest stored model, or the default one when it has none (deserialized once per model id and connection). */
+export async function currentModel(store: Store | Kysely<Database>, repoId: number): Promise<CurrentModel> {
+  const db = dbOf(store);
+  const latest = await db.selectFrom('models').select(['id', 'trained_at']).where('repo_id', '=', repoId).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  if (latest === undefined) return { source: 'default', model: null, modelId: null, trainedAt: null };
+  const cached = models.get(db)?.get(repoId);
+  if (cached?.modelId === latest.id) return cached;
+  const row = await db.selectFrom('models').select('model').where('id', '=', latest.id).executeTakeFirst();
+  // Deleted between the two reads (a retrain replaced it): read again.
+  if (row === undefined) return currentModel(db, repoId);
+  const current = { source: 'repository' as const, model: deserializeModel(row.model), modelId: latest.id, trainedAt: latest.trained_at };
+  const perRepo = models.get(db) ?? new Map<number, CurrentModel & { source: 'repository' }>();
+  perRepo.set(repoId, current);
+  models.set(db, perRepo);
+  return current;
 }
+
 
 /** The shipped default model's score and contributions (see default-model.ts). */
 function scoreWithDefault(features: Record<string, number>): { margin: number; probability: number; contributions: Contribution[] } {
@@ -141,23 +158,29 @@ export interface ChangeRisk {
 }
 
 /** Scores one change's features (as computed by features/compute.ts) with the repository's current model. */
-export async function scoreChange(store: Store, repoId: number, features: Record<string, number>): Promise<ChangeRisk> {
+export async function scoreChange(store: Store | Kysely<Database>, repoId: number, features: Record<string, number>): Promise<ChangeRisk> {
   const current = await currentModel(store, repoId);
   if (current.model === null) return { ...scoreWithDefault(features), source: 'default', modelId: null };
   const score = predictRisk(current.model, { features });
   return { ...score, source: current.source, modelId: current.modelId, contributions: explainRisk(current.model, { features }) };
 }
 
-/** A change not on the mainline yet (a pull request at the gate), as the feature pass reads it. */
-export type ProposedChange = Omit<FeatureChange, 'position'> & { isFix?: boolean; isRevert?: boolean };
+export type { ProposedChange } from './proposed.ts';
 
 /**
  * Features of a change that is not stored yet (a pull request), as if it landed after the stored
- * mainline: one pass over the stored history (about a second per 10,000 changes), then the change.
+ * mainline: the feature pass over only the stored changes they depend on (proposed.ts), equal to
+ * the pass over the whole history. Takes a Store or its `db` (a transaction serves).
  */
-export async function featuresForChange(store: Store, repoId: number, change: ProposedChange): Promise<ChangeFeatures> {
-  const history = await loadHistory(store.db, repoId);
-  const knowledge = await loadKnowledge(store, repoId, history);
+export async function featuresForChange(store: Store | Kysely<Database>, repoId: number, change: ProposedChange): Promise<ChangeFeatures> {
+  return proposedChangeFeatures(dbOf(store), repoId, change);
+}
+
+/** The reference for featuresForChange: the feature pass over the whole stored history, then the change (seconds on a large history). */
+export async function featuresForChangeByFullPass(store: Store | Kysely<Database>, repoId: number, change: ProposedChange): Promise<ChangeFeatures> {
+  const db = dbOf(store);
+  const history = await loadHistory(db, repoId);
+  const knowledge = await loadKnowledge(db, repoId, history);
   const position = history.changes.length === 0 ? 0 : (history.changes[history.changes.length - 1]?.position ?? 0) + 1;
   const fixes = new Set(knowledge.fixes);
   const reverts = new Set(knowledge.reverts);

@@ -1,10 +1,13 @@
+import type { Kysely } from 'kysely';
 import { git } from '../../sources/git/git.ts';
+import type { Database } from '../../store/schema.ts';
 import type { Store } from '../../store/store.ts';
 import { computeFeatures, featuresVersion, type FeatureKnowledge } from '../features/compute.ts';
 import type { LabelsConfig } from './config.ts';
 import { createChangeIndex, createFixDetector, type Fix } from './fixes.ts';
 import {
   clearLabels,
+  dbOf,
   featureIdsAt,
   insertFixes,
   insertLabels,
@@ -154,9 +157,9 @@ async function readIgnoreRevs(repoPath: string, tip: string, file: string): Prom
 }
 
 /** What was known of fixes and defects, by change position, for the feature pass. */
-export async function loadKnowledge(store: Store, repoId: number, history: History): Promise<FeatureKnowledge> {
-  const fixes = await loadFixes(store.db, repoId);
-  const labels = await loadLabels(store.db, repoId);
+export async function loadKnowledge(store: Store | Kysely<Database>, repoId: number, history: History): Promise<FeatureKnowledge> {
+  const fixes = await loadFixes(dbOf(store), repoId);
+  const labels = await loadLabels(dbOf(store), repoId);
   const positionById = new Map(history.changes.map((c) => [c.id, c.position]));
   const fixPositions = new Set<number>();
   const revertPositions = new Set<number>();

@@ -6,6 +6,11 @@ import type { TracedLine } from './szz.ts';
 
 type Db = Kysely<Database>;
 
+/** The connection behind a Store (anything with `db`), or the connection itself. */
+export function dbOf(store: { db: Db } | Db): Db {
+  return 'selectFrom' in store ? store : store.db;
+}
+
 /** A stored change as the learning steps read it, with its files. */
 export interface HistoryChange extends FeatureChange {
   id: number;

@@ -1,0 +1,191 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RepoBuilder } from '../../sources/git/__fixtures__/repo-builder.ts';
+import { openTestStore, storeKinds, type TestStore } from '../../store/__fixtures__/test-stores.ts';
+import { runAnalysis } from '../run.ts';
+import { LabelsConfig } from './config.ts';
+import { featuresForChange, featuresForChangeByFullPass, type ProposedChange } from './model.ts';
+import { runLabels } from './run.ts';
+
+const ada = { name: 'Ada', email: 'ada@example.com' };
+const bob = { name: 'Bob', email: 'bob@example.com' };
+const cy = { name: 'Cy', email: 'cy@example.com' };
+
+const lines = (prefix: string, n: number): string => Array.from({ length: n }, (_, i) => `export const ${prefix}${i} = ${i};`).join('\n') + '\n';
+
+/**
+ * Renames (plain, chained, with edits), a file deleted and brought back, three authors, keyword
+ * fixes that SZZ traces, a reverted PR, files at the root and in nested folders, and one commit
+ * dated weeks ahead, so a later fix's label reaches the feature pass before its inducing change.
+ */
+function buildHistory(): { repo: RepoBuilder; shas: Record<string, string> } {
+  const repo = new RepoBuilder();
+  const shas: Record<string, string> = {};
+  repo.write('src/a.ts', lines('a', 8)).write('src/b.ts', lines('b', 4)).write('README.md', '# demo\n').write('lib/x.rb', 'def x\n  1\nend\n');
+  shas.core = repo.commit('Add core', { author: ada });
+  repo.write('src/a.ts', lines('a', 8).replace('a2 = 2', 'a2 = 22'));
+  shas.tweak = repo.commit('Tweak a', { author: bob });
+  repo.write('tests/a.test.ts', 'test("a", () => {});\n').write('src/util/c.ts', lines('c', 5));
+  repo.commit('Add tests and c', { author: cy });
+  repo.move('src/a.ts', 'src/core/a.ts');
+  repo.commit('Move a into core', { author: ada });
+  repo.write('src/core/a.ts', lines('a', 8).replace('a2 = 2', 'a2 = 3'));
+  shas.fixTweak = repo.commit('Fix tweak in a', { author: bob });
+  repo.remove('src/b.ts');
+  repo.commit('Drop b', { author: cy });
+  repo.write('src/b.ts', lines('bb', 3));
+  repo.commit('Bring b back', { author: ada });
+  repo.write('README.md', '# demo\n\nMore.\n').write('src/b.ts', lines('bb', 4));
+  // Dated five weeks ahead: the next changes' commit times are earlier than this one's.
+  shas.ahead = repo.commit('Docs and b', { author: bob, time: repo.tick() + 35 * 86_400 });
+  repo.write('src/util/c.ts', lines('c', 5).replace('c3 = 3', 'c3 = 33'));
+  shas.early = repo.commit('Change c', { author: cy });
+  repo.write('src/util/c.ts', lines('c', 5).replace('c3 = 3', 'c3 = 34'));
+  shas.fixEarly = repo.commit('Fix c', { author: ada });
+  repo.checkout('feature', true);
+  repo.write('lib/x.rb', 'def x\n  2\nend\n').write('src/core/a.ts', lines('a', 8).replace('a2 = 2', 'a2 = 3').replace('a5 = 5', 'a5 = 55'));
+  repo.commit('Rework x', { author: bob });
+  repo.checkout('main');
+  shas.pr = repo.merge('feature', 'Merge pull request #7 from bob/feature', { author: bob });
+  repo.write('lib/x.rb', 'def x\n  1\nend\n').write('src/core/a.ts', lines('a', 8).replace('a2 = 2', 'a2 = 3'));
+  repo.commit(`Revert "Merge pull request #7 from bob/feature"\n\nThis reverts commit ${shas.pr}.`, { author: ada });
+  repo.move('src/core/a.ts', 'lib/a.ts');
+  repo.write('lib/a.ts', lines('a', 8).replace('a2 = 2', 'a2 = 3').replace('a6 = 6', 'a6 = 66'));
+  shas.moveEdit = repo.commit('Move a to lib', { author: cy });
+  repo.write('lib/a.ts', lines('a', 8).replace('a2 = 2', 'a2 = 3').replace('a6 = 6', 'a6 = 67'));
+  repo.commit('Fix bug in a', { author: bob });
+  return { repo, shas };
+}
+
+describe.each(storeKinds)('features of a proposed change on %s', (kind) => {
+  let store: TestStore | undefined;
+  // Each engine gets its own repository: the test grows it.
+  let built: ReturnType<typeof buildHistory>;
+  beforeAll(() => {
+    built = buildHistory();
+  });
+  afterAll(() => built.repo.dispose());
+  afterEach(async () => {
+    await store?.dispose();
+    store = undefined;
+  });
+
+  async function analyze(dir: string): Promise<number> {
+    const { mined } = await runAnalysis(store!, dir, { mineOnly: true });
+    await runLabels(store!, mined.repoId, dir, { config: LabelsConfig.parse({ method: 'stream' }) });
+    return mined.repoId;
+  }
+
+  /** Every stored change as if it were proposed now (after the whole stored history). */
+  async function storedAsProposed(repoId: number): Promise<ProposedChange[]> {
+    const db = store!.db;
+    const fixes = new Map((await db.selectFrom('fixes').select(['change_id', 'kind']).execute()).map((f) => [f.change_id, f.kind]));
+    const changes = await db.selectFrom('changes').select(['id', 'commit_time', 'author_id', 'kind', 'provenance', 'subject']).where('repo_id', '=', repoId).orderBy('position').execute();
+    const out: ProposedChange[] = [];
+    for (const c of changes) {
+      const files = await db.selectFrom('change_files').select(['path', 'old_path', 'status', 'added', 'deleted']).where('change_id', '=', c.id).execute();
+      const fix = fixes.get(c.id);
+      out.push({
+        time: c.commit_time,
+        authorId: c.author_id,
+        kind: c.kind,
+        provenance: c.provenance,
+        commits: 1,
+        title: c.subject,
+        files: files.map((f) => ({ path: f.path, oldPath: f.old_path, status: f.status, added: f.added, deleted: f.deleted })),
+        ...(fix === undefined ? {} : { isFix: true, isRevert: fix === 'revert' }),
+      });
+    }
+    return out;
+  }
+
+  async function expectSame(repoId: number, proposals: readonly ProposedChange[]): Promise<void> {
+    for (const proposed of proposals) {
+      const full = await featuresForChangeByFullPass(store!, repoId, proposed);
+      expect({ files: proposed.files.map((f) => f.path), features: await featuresForChange(store!, repoId, proposed) }).toEqual({ files: proposed.files.map((f) => f.path), features: full });
+    }
+  }
+
+  it('equals the pass over the whole history, for every stored change and new ones, before and after the history grows', async () => {
+    store = await openTestStore(kind);
+    const repoId = await analyze(built.repo.dir);
+    const db = store.db;
+    const idOf = async (sha: string): Promise<number> => (await db.selectFrom('changes').select('id').where('sha', '=', sha).executeTakeFirstOrThrow()).id;
+
+    // The history holds what the fast path must get right.
+    const renames = await db.selectFrom('change_files').select(['path', 'old_path']).where('status', '=', 'R').orderBy('path').execute();
+    expect(renames).toEqual([
+      { path: 'lib/a.ts', old_path: 'src/core/a.ts' },
+      { path: 'src/core/a.ts', old_path: 'src/a.ts' },
+    ]);
+    const labels = await db.selectFrom('defect_labels').select(['inducing_change_id', 'fix_change_id', 'known_at', 'method']).execute();
+    expect(labels.map((l) => l.method).sort()).toEqual(expect.arrayContaining(['revert', 'szz-stream']));
+    const earlyId = await idOf(built.shas.early!);
+    const earlyLabel = labels.find((l) => l.inducing_change_id === earlyId);
+    const ahead = await db.selectFrom('changes').select('commit_time').where('sha', '=', built.shas.ahead!).executeTakeFirstOrThrow();
+    // Its fix became known before the change dated ahead, which the pass reads first: the label never applies.
+    expect(earlyLabel?.known_at).toBeLessThan(ahead.commit_time);
+
+    const stored = await storedAsProposed(repoId);
+    expect(stored.length).toBe(14);
+    const authorIds = [...new Set(stored.map((s) => s.authorId))];
+    const tip = stored[stored.length - 1]!;
+    const fresh: ProposedChange[] = [
+      // A file renamed twice before, by a known author, dated before the stored tip, a fix.
+      { time: tip.time - 5 * 86_400, authorId: authorIds[0]!, kind: 'squash', provenance: 'human', commits: 2, title: 'Fix a', isFix: true, files: [{ path: 'lib/a.ts', oldPath: null, status: 'M', added: 2, deleted: 1 }] },
+      // Renamed away again, with a new file in a folder with history, by an unknown author.
+      {
+        time: tip.time + 86_400,
+        authorId: -1,
+        kind: 'merge',
+        provenance: 'agent',
+        commits: 3,
+        files: [
+          { path: 'src/a2.ts', oldPath: 'lib/a.ts', status: 'R', added: 1, deleted: 1 },
+          { path: 'src/core/new.ts', oldPath: null, status: 'A', added: 10, deleted: 0 },
+        ],
+      },
+      // The root, a re-added file, a test and a folder without history; a revert by another author.
+      {
+        time: tip.time + 86_400,
+        authorId: authorIds[1]!,
+        kind: 'direct',
+        provenance: 'human',
+        commits: 1,
+        isRevert: true,
+        files: [
+          { path: 'README.md', oldPath: null, status: 'M', added: 1, deleted: 0 },
+          { path: 'src/b.ts', oldPath: null, status: 'M', added: 3, deleted: 3 },
+          { path: 'tests/a.test.ts', oldPath: null, status: 'M', added: 4, deleted: 0 },
+          { path: 'docs/new/guide.md', oldPath: null, status: 'A', added: 40, deleted: 0 },
+        ],
+      },
+      // Nothing the author touched before: their record (one known defect) comes from outside the files' history.
+      { time: tip.time + 86_400, authorId: authorIds[1]!, kind: 'squash', provenance: 'human', commits: 1, files: [{ path: 'docs/new/guide.md', oldPath: null, status: 'A', added: 5, deleted: 0 }] },
+      // The file whose defect's label never applies.
+      { time: tip.time + 86_400, authorId: authorIds[2]!, kind: 'squash', provenance: 'human', commits: 1, files: [{ path: 'src/util/c.ts', oldPath: null, status: 'M', added: 1, deleted: 1 }] },
+    ];
+    await expectSame(repoId, [...stored, ...fresh]);
+    const onC = await featuresForChange(store, repoId, fresh[4]!);
+    expect(await featuresForChange(store, repoId, fresh[3]!)).toMatchObject({ author_bugs: 1, exp: 5, nuc: 0, dir_changes: 0 });
+    expect(onC).toMatchObject({ prior_fixes: 1, prior_bugs: 0 });
+    const onA = await featuresForChange(store, repoId, fresh[0]!);
+    // lib/a.ts was src/a.ts and src/core/a.ts: eight earlier changes, three fixes. Of the three
+    // defects labelled on it only Tweak's counts: the reverted PR and the last move came after the
+    // change dated ahead, and their fixes' times are earlier than its, so the pass (full or not)
+    // drops their labels (see docs/risk-model.md).
+    expect(onA).toMatchObject({ nuc: 8, prior_fixes: 3, prior_bugs: 1, ndev: 3 });
+    // The bare connection serves too.
+    expect(await featuresForChange(db, repoId, fresh[1]!)).toEqual(await featuresForChange(store, repoId, fresh[1]!));
+
+    // The history grows (a new tip): nothing kept from before may be stale.
+    const grown = built.repo;
+    grown.write('lib/a.ts', lines('a', 9).replace('a2 = 2', 'a2 = 3').replace('a6 = 6', 'a6 = 67'));
+    grown.commit('Extend a', { author: cy, time: tip.time + 3 * 86_400 });
+    grown.write('lib/a.ts', lines('a', 9).replace('a2 = 2', 'a2 = 3').replace('a6 = 6', 'a6 = 68'));
+    grown.commit('Fix a again', { author: ada, time: tip.time + 4 * 86_400 });
+    expect(await analyze(grown.dir)).toBe(repoId);
+    await expectSame(repoId, [...(await storedAsProposed(repoId)).slice(-4), ...fresh]);
+    const after = await featuresForChange(store, repoId, fresh[0]!);
+    expect(after.nuc).toBe(onA.nuc! + 2);
+  });
+});

@@ -1,0 +1,292 @@
+import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../../store/schema.ts';
+import { computeFeatures, directoryOf, subsystemOf, yearOf, type AuthorHistory, type ChangeFeatures, type FeatureChange, type FeatureFile } from '../features/compute.ts';
+
+/*
+ * The features of a proposed change (a pull request at the gate) as if it landed after the stored
+ * mainline, WITHOUT the pass over the whole history: the same computeFeatures runs over only the
+ * stored changes its features depend on. They are:
+ *
+ * - the lineage of its files: every stored change with a file whose state flows into one of the
+ *   proposed change's files (followed back through renames), or that moved or deleted such a file
+ *   (with all their files, in stored order, so renames within one change apply as in the full pass);
+ * - the changes with a file directly in one of its folders (dir_changes, dir_fixes, dir_bugs);
+ * - its author's changes, with the top-level folders they touched among the proposed change's (EXP,
+ *   REXP, SEXP, the author's escapes);
+ * - fixes among those, and the defect labels of those changes that the full pass would apply.
+ *
+ * A label reaches the pass at the first change whose time is at or past its fix's time; the full
+ * pass drops it when its inducing change comes later (commit times are not always in mainline
+ * order). That is decided here from the whole history's running maximum of commit time, so the
+ * subset applies exactly the labels the full pass applies. featuresForChangeByFullPass is the
+ * reference; proposed.test.ts compares the two.
+ */
+
+type Db = Kysely<Database>;
+
+/** A change not on the mainline yet (a pull request at the gate), as the feature pass reads it. */
+export type ProposedChange = Omit<FeatureChange, 'position' | 'knownBy' | 'subsystems'> & { isFix?: boolean; isRevert?: boolean };
+
+/** Bound values per IN list (SQLite allows 32,766; stay far below). */
+const inChunk = 500;
+
+/** Paths bound in one query beside a chunk of ids, within both engines' limits on bound values. */
+const maxBoundPaths = 4_000;
+
+function chunks<T>(items: readonly T[], size = inChunk): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** One stored rename (or copy): a file whose state moved from `oldPath` to `path`. */
+interface StoredRename {
+  changeId: number;
+  path: string;
+  oldPath: string;
+}
+
+/** What the fast path needs of the whole history; read once per stored mainline tip and kept. */
+interface RepoIndex {
+  key: string;
+  tipPosition: number;
+  /** The latest commit time of the stored mainline. */
+  maxTime: number;
+  /** Renames by the path they moved to, and by the path they moved from. */
+  renamesTo: Map<string, StoredRename[]>;
+  renamesFrom: Map<string, StoredRename[]>;
+  /** For changes whose commit time is below an earlier change's: position -> that running maximum. */
+  lateMax: Map<number, number>;
+}
+
+/** Per connection, per repository: the latest RepoIndex (the gate service asks many times). */
+const indexes = new WeakMap<object, Map<number, RepoIndex>>();
+
+async function repoIndex(db: Db, repoId: number): Promise<RepoIndex | null> {
+  const tip = await db.selectFrom('changes').select(['position', 'sha']).where('repo_id', '=', repoId).orderBy('position', 'desc').limit(1).executeTakeFirst();
+  if (tip === undefined) return null;
+  const newest = await db.selectFrom('changes').select('commit_time').where('repo_id', '=', repoId).orderBy('commit_time', 'desc').limit(1).executeTakeFirstOrThrow();
+  const key = `${tip.position}:${tip.sha}:${newest.commit_time}`;
+  const cached = indexes.get(db)?.get(repoId);
+  if (cached?.key === key) return cached;
+
+  const renamesTo = new Map<string, StoredRename[]>();
+  const renamesFrom = new Map<string, StoredRename[]>();
+  // Every repository's renames (one scan: old_path has no index); another repository's can only
+  // add paths to a lineage, whose changes are then kept to this repository by their rows.
+  const rows = await db.selectFrom('change_files').select(['change_id', 'path', 'old_path']).where('old_path', 'is not', null).execute();
+  for (const r of rows) {
+    if (r.old_path === null) continue;
+    const rename = { changeId: r.change_id, path: r.path, oldPath: r.old_path };
+    renamesTo.set(r.path, [...(renamesTo.get(r.path) ?? []), rename]);
+    renamesFrom.set(r.old_path, [...(renamesFrom.get(r.old_path) ?? []), rename]);
+  }
+  // Only the changes whose commit time is below an earlier change's are returned (often none).
+  const late = await sql<{ position: number | string; m: number | string }>`
+    select position, m from (
+      select position, commit_time, max(commit_time) over (order by position rows between unbounded preceding and current row) as m
+      from changes where repo_id = ${repoId}
+    ) w where m > commit_time`.execute(db);
+  const index: RepoIndex = {
+    key,
+    tipPosition: tip.position,
+    maxTime: newest.commit_time,
+    renamesTo,
+    renamesFrom,
+    lateMax: new Map(late.rows.map((r) => [Number(r.position), Number(r.m)])),
+  };
+  const perRepo = indexes.get(db) ?? new Map<number, RepoIndex>();
+  perRepo.set(repoId, index);
+  indexes.set(db, perRepo);
+  return index;
+}
+
+/** `text` with LIKE's wildcards and the escape character escaped (the pattern says `escape '\'`). */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The condition "the file is directly in folder `dir`" on `change_files.path`, using the path index
+ * where the engine can: a byte-order range on SQLite (its default collation is binary); LIKE on
+ * PostgreSQL, whose collation need not be byte order.
+ */
+function inFolder(postgres: boolean, dir: string): RawBuilder<boolean> {
+  const path = sql.ref('change_files.path');
+  if (dir === '') return sql<boolean>`${path} not like '%/%'`;
+  return sql<boolean>`${under(postgres, dir)} and ${path} not like ${`${escapeLike(dir)}/%/%`} escape '\\'`;
+}
+
+/** The condition "the file is in top-level folder `subsystem`" (`''`: at the root), as subsystemOf sees it. */
+function inSubsystem(postgres: boolean, subsystem: string): RawBuilder<boolean> {
+  return subsystem === '' ? inFolder(postgres, '') : under(postgres, subsystem);
+}
+
+function under(postgres: boolean, dir: string): RawBuilder<boolean> {
+  const path = sql.ref('change_files.path');
+  return postgres ? sql<boolean>`${path} like ${`${escapeLike(dir)}/%`} escape '\\'` : sql<boolean>`${path} >= ${`${dir}/`} and ${path} < ${`${dir}0`}`;
+}
+
+interface SubsetChange {
+  id: number;
+  position: number;
+  time: number;
+  authorId: number;
+  files: FeatureFile[];
+}
+
+/** A stored file row as the queries here read it. */
+interface FileRow {
+  change_id: number;
+  path: string;
+  old_path: string | null;
+  status: string;
+  added: number | null;
+  deleted: number | null;
+}
+
+const asFile = (f: FileRow): FeatureFile => ({ path: f.path, oldPath: f.old_path, status: f.status, added: f.added, deleted: f.deleted });
+
+/**
+ * Features of a change that is not stored yet, as if it landed after the stored mainline: the
+ * feature pass over only the stored changes they depend on (see the top of this file). Equal to
+ * the pass over the whole history.
+ */
+export async function proposedChangeFeatures(db: Db, repoId: number, change: ProposedChange): Promise<ChangeFeatures> {
+  const index = await repoIndex(db, repoId);
+  const position = index === null ? 0 : index.tipPosition + 1;
+  const proposed: FeatureChange = { ...change, position, knownBy: Math.max(change.time, index?.maxTime ?? change.time) };
+  const ownFixes = new Set<number>();
+  const ownReverts = new Set<number>();
+  if (change.isFix === true || change.isRevert === true) ownFixes.add(position);
+  if (change.isRevert === true) ownReverts.add(position);
+  if (index === null) return computeFeatures([proposed], { fixes: ownFixes, reverts: ownReverts, labels: [] }).get(position) ?? {};
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+
+  // 1. The lineage: the paths whose state flows into the proposed change's files, through renames.
+  const lineage = new Set(change.files.map((f) => f.oldPath ?? f.path));
+  const work = [...lineage];
+  for (let path = work.pop(); path !== undefined; path = work.pop()) {
+    for (const r of index.renamesTo.get(path) ?? []) {
+      if (lineage.has(r.oldPath)) continue;
+      lineage.add(r.oldPath);
+      work.push(r.oldPath);
+    }
+  }
+  // Queried by path alone (the path index), then kept to this repository by the change rows: a
+  // join lets SQLite's planner walk the repository's changes instead.
+  const lineageIds = new Set<number>();
+  for (const path of lineage) for (const r of index.renamesFrom.get(path) ?? []) lineageIds.add(r.changeId);
+  for (const part of chunks([...lineage], maxBoundPaths)) {
+    for (const r of await db.selectFrom('change_files').select('change_id').where('path', 'in', part).execute()) lineageIds.add(r.change_id);
+  }
+
+  const subset = new Map<number, SubsetChange>();
+  const meta = async (ids: Iterable<number>): Promise<void> => {
+    for (const part of chunks([...new Set(ids)].filter((id) => !subset.has(id)))) {
+      const rows = await db.selectFrom('changes').select(['id', 'position', 'commit_time', 'author_id']).where('repo_id', '=', repoId).where('id', 'in', part).execute();
+      for (const r of rows) subset.set(r.id, { id: r.id, position: r.position, time: r.commit_time, authorId: r.author_id, files: [] });
+    }
+  };
+  await meta(lineageIds);
+  for (const id of lineageIds) if (!subset.has(id)) lineageIds.delete(id);
+  // Their files that touch the lineage, in stored order (the change index walks each change's rows
+  // as the full pass reads them; the order matters when one change renames into and away from a path).
+  const paths = [...lineage];
+  const byLineage = (ids: number[]): Promise<FileRow[]> => {
+    const q = db.selectFrom('change_files').select(['change_id', 'path', 'old_path', 'status', 'added', 'deleted']).where('change_id', 'in', ids);
+    // Too many paths to bind: every row of these changes (the others touch no lineage file).
+    return (paths.length > maxBoundPaths ? q : q.where((eb) => eb.or([eb('path', 'in', paths), eb('old_path', 'in', paths)]))).execute();
+  };
+  for (const part of chunks([...lineageIds], 200)) {
+    for (const r of await byLineage(part)) subset.get(r.change_id)?.files.push(asFile(r));
+  }
+  // 2. The proposed change's folders: every change with a file directly in one. Only that it did
+  // matters (the folder's count, fixes and defects), so each such change gets one of its files there
+  // with no lines, unless a lineage file it touched already puts it in the folder.
+  const inSubset = new Map<number, Set<string>>();
+  for (const c of subset.values()) inSubset.set(c.id, new Set(c.files.map((f) => directoryOf(f.path))));
+  const folderRows: { id: number; path: string }[] = [];
+  for (const dir of new Set(change.files.map((f) => directoryOf(f.path)))) {
+    const rows = await db.selectFrom('change_files').select(['change_id', (eb) => eb.fn.min('path').as('path')]).where(inFolder(postgres, dir)).groupBy('change_id').execute();
+    for (const r of rows) {
+      // The first path in the folder is a lineage file only if a lineage row already put the change there.
+      if (inSubset.get(r.change_id)?.has(dir) === true || lineage.has(r.path)) continue;
+      folderRows.push({ id: r.change_id, path: r.path });
+    }
+  }
+  await meta(folderRows.map((r) => r.id));
+  // Rows of other repositories found no change row above and are left out here.
+  for (const r of folderRows) subset.get(r.id)?.files.push({ path: r.path, oldPath: null, status: 'M', added: 0, deleted: 0 });
+
+  // 3. The author's other changes are not replayed: their sum is what the pass would add up.
+  const authored = await db.selectFrom('changes').select(['id', 'position', 'commit_time']).where('repo_id', '=', repoId).where('author_id', '=', change.authorId).execute();
+  const subsystems = [...new Set(change.files.map((f) => subsystemOf(f.path)))];
+  const touching = new Map<string, number>();
+  if (authored.length > 0 && subsystems.length > 0) {
+    // One walk over the author's files: how many of their changes touched each of these folders.
+    const row = await db
+      .selectFrom('change_files')
+      .innerJoin('changes', 'changes.id', 'change_files.change_id')
+      .select(subsystems.map((s, i) => sql<number>`count(distinct case when ${inSubsystem(postgres, s)} then change_files.change_id end)`.as(`s${i}`)))
+      .where('changes.repo_id', '=', repoId)
+      .where('changes.author_id', '=', change.authorId)
+      .executeTakeFirst();
+    const counts = (row ?? {}) as Record<string, number | string | bigint>;
+    subsystems.forEach((s, i) => touching.set(s, Number(counts[`s${i}`] ?? 0)));
+  }
+  // 4. What was known: fixes among the subset, and the labels the full pass would apply.
+  const positionOf = new Map([...subset.values()].map((c) => [c.id, c.position]));
+  // Whole-repository lists: a few thousand rows by an index, cheaper than the subset's ids in chunks.
+  const fixes = new Set(ownFixes);
+  for (const r of await db.selectFrom('fixes').select('change_id').where('repo_id', '=', repoId).execute()) {
+    const p = positionOf.get(r.change_id);
+    if (p !== undefined) fixes.add(p);
+  }
+  // The full pass applies an inducing change's earliest label once, at the first change whose time
+  // reaches it, and only if the inducing change came before that one: before the proposed change,
+  // every label is reached (fixes are stored changes), so the test is the running maximum of time.
+  const timing = new Map<number, { position: number; time: number }>();
+  for (const c of subset.values()) timing.set(c.id, { position: c.position, time: c.time });
+  for (const r of authored) timing.set(r.id, { position: r.position, time: r.commit_time });
+  const earliest = new Map<number, number>();
+  for (const r of await db.selectFrom('defect_labels').select(['inducing_change_id', 'known_at']).where('repo_id', '=', repoId).execute()) {
+    if (timing.has(r.inducing_change_id)) earliest.set(r.inducing_change_id, Math.min(r.known_at, earliest.get(r.inducing_change_id) ?? Infinity));
+  }
+  const effective = new Set<number>();
+  const labels: { inducing: number; knownAt: number }[] = [];
+  for (const [id, knownAt] of earliest) {
+    const c = timing.get(id);
+    if (c === undefined || (index.lateMax.get(c.position) ?? c.time) >= knownAt) continue;
+    effective.add(id);
+    if (subset.has(id)) labels.push({ inducing: c.position, knownAt });
+  }
+
+  // The author's changes outside the subset, summed as the pass would have counted them.
+  const seed: AuthorHistory = { changes: 0, byYear: new Map<number, number>(), bySubsystem: new Map(touching), bugs: 0 };
+  for (const r of authored) {
+    if (subset.has(r.id)) continue;
+    seed.changes += 1;
+    const y = yearOf(r.commit_time);
+    seed.byYear.set(y, (seed.byYear.get(y) ?? 0) + 1);
+    if (effective.has(r.id)) seed.bugs += 1;
+  }
+  for (const c of subset.values()) {
+    if (c.authorId !== change.authorId) continue;
+    // The pass counts the folders of the files it has of these changes; the seed keeps the rest.
+    for (const s of new Set(c.files.map((f) => subsystemOf(f.path)))) if (seed.bySubsystem.has(s)) seed.bySubsystem.set(s, (seed.bySubsystem.get(s) ?? 0) - 1);
+  }
+
+  const changes: FeatureChange[] = [...subset.values()].map((c) => ({
+    position: c.position,
+    time: c.time,
+    authorId: c.authorId,
+    // Only the proposed change's own features are taken: these fields of the others are never read.
+    kind: '',
+    provenance: '',
+    commits: 1,
+    files: c.files,
+  }));
+  changes.push(proposed);
+  return computeFeatures(changes, { fixes, reverts: ownReverts, labels }, (p) => p === position, new Map([[change.authorId, seed]])).get(position) ?? {};
+}
