@@ -29,6 +29,10 @@ export function formatResult(name: string, r: ChronologicalResult): string {
     const a = m.auc;
     out.push(`    half-life ${m.halfLifeMonths === null ? 'none' : `${m.halfLifeMonths} mo`}: logistic ${fmt(a.logistic)}, trees ${fmt(a.gbdt)} (${m.gbdtRounds} rounds), blend ${fmt(a.blend)}, boosted-logistic ${fmt(a.boostedLogistic)} -> ${m.shape}`);
   }
+  if (v.plainLogistic !== undefined) {
+    const p = v.plainLogistic;
+    out.push(`    plain logistic (base features) ${fmt(p.auc)}; stacked at weight ${p.tried.map((t) => `${t.weight}: ${fmt(t.auc)}`).join(', ')} -> ${p.weight}`);
+  }
   out.push(`  ${'scorer'.padEnd(26)}${'AUC'.padStart(7)}${'R@20%E'.padStart(8)}${'E@20%R'.padStart(8)}${'Popt'.padStart(7)}${'Brier'.padStart(7)}${'ECE'.padStart(7)}   escape / in-lane defect rate at auto 30% | 50% | 70%`);
   for (const s of rowsOf(r)) {
     const lanes = s.lanes === null ? '-' : s.lanes.map((l) => `${pct(l.escapeRate).padStart(6)} / ${pct(l.defectRateInLane).padStart(6)}`).join(' | ');

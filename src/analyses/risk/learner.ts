@@ -27,6 +27,13 @@ export interface RiskModelOptions {
    */
   combine?: 'average' | 'best' | 'auto';
   /**
+   * Weights tried on the held-out slice for a plain ridge logistic regression on the base features
+   * (no ratios, no recency weighting: the usual baseline) stacked with the members:
+   * (1 - w) * members + w * plain. 1 is the plain regression alone, so on the held-out slice the
+   * kept model is never below it. [] turns the plain member off. Default [0, 0.25, 0.5, 0.75, 1].
+   */
+  plainLogisticWeights?: number[];
+  /**
    * Weight training changes by recency: a change this many months older counts half (null: equal
    * weights). A list is tried on the held-out slice and the best kept (default [null, 6, 12, 24]).
    */
@@ -53,7 +60,9 @@ export interface ValidationReport {
   to: number;
   members: MemberValidation[];
   combine: 'average' | 'best';
-  /** AUC of the model as kept (the average of the members, or the single best). */
+  /** The plain logistic regression on the base features: its held-out AUC and the weight it got (0: left out). */
+  plainLogistic?: { auc: number; weight: number; tried: { weight: number; auc: number }[] };
+  /** AUC of the model as kept (the average of the members, or the single best, stacked with the plain regression). */
   auc: number;
 }
 
@@ -67,13 +76,17 @@ export type ModelShape = 'logistic' | 'gbdt' | 'ensemble' | 'boosted-logistic';
 export interface RiskModelMember {
   halfLifeMonths: number | null;
   shape: ModelShape;
+  /** Its share of the model's log-odds (absent in models stored before: equal shares). */
+  weight?: number;
+  /** The plain logistic regression on the base features (its ratio inputs have zero coefficients). */
+  plain?: boolean;
   logistic: LogisticModel;
   gbdt: GbdtModel;
   logisticWeight: number;
   treeWeight: number;
 }
 
-/** A fitted change-risk model: the mean log-odds of its members, then a calibrator. */
+/** A fitted change-risk model: the weighted log-odds of its members, then a calibrator. */
 export interface RiskModel {
   format: 'flowgate-risk-model';
   version: 1;
@@ -211,13 +224,34 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
   const wanted = options.combine ?? 'average';
   const combine = wanted === 'auto' ? (tried.length > 1 && averageAuc > (single[0]?.best.auc ?? 0) ? 'average' : 'best') : wanted;
   const kept = combine === 'average' ? tried : single;
-  const valMargins = meanMargins(kept);
+  const membersMargins = meanMargins(kept);
+
+  // The plain logistic regression, stacked with the members at the weight the held-out slice picks.
+  const plainWeights = options.plainLogisticWeights ?? [0, 0.25, 0.5, 0.75, 1];
+  const plainSpec = buildFeatureSpec(sorted, false);
+  const fitPlain = (rs: readonly FeatureRow[]): LogisticModel => widenLogistic(fitLogistic(featureColumns(plainSpec, rs), Uint8Array.from(rs, (r) => r.label), options.logistic), specNames(spec).length);
+  let plainWeight = 0;
+  let valMargins = membersMargins;
+  let plainReport: ValidationReport['plainLogistic'];
+  if (plainWeights.length > 0) {
+    const plainVal = fitPlain(fitRows);
+    const plainMargins = valX.map((x) => logisticMargin(plainVal, x));
+    const stacked = plainWeights.map((w) => ({ weight: w, margins: membersMargins.map((m, i) => (1 - w) * m + w * (plainMargins[i] ?? 0)) }));
+    const scored = stacked.map((c) => ({ ...c, auc: auc(c.margins, valLabels) }));
+    // The first best wins: ties keep the weight listed first.
+    const chosen = scored.reduce((a, b) => (b.auc > a.auc + 1e-12 ? b : a));
+    plainWeight = chosen.weight;
+    valMargins = chosen.margins;
+    plainReport = { auc: auc(plainMargins, valLabels), weight: plainWeight, tried: scored.map((c) => ({ weight: c.weight, auc: c.auc })) };
+  }
   const calibrator = fitCalibrator(options.calibration ?? 'isotonic', valMargins, valLabels);
-  const members = kept.map(({ best, validation }): RiskModelMember => {
-    const stage: Stage = { spec, rows: options.refit ?? true ? sorted : fitRows, options, gbdt: gbdtOptions, halfLifeMonths: validation.halfLifeMonths };
+  const trainRows = options.refit ?? true ? sorted : fitRows;
+  const members = plainWeight === 1 ? [] : kept.map(({ best, validation }): RiskModelMember => {
+    const stage: Stage = { spec, rows: trainRows, options, gbdt: gbdtOptions, halfLifeMonths: validation.halfLifeMonths };
     const final = fitComponents(stage, best.shape === 'boosted-logistic' ? 'boosted' : 'plain', best.rounds);
-    return { halfLifeMonths: validation.halfLifeMonths, shape: best.shape, logistic: final.logistic, gbdt: final.gbdt.model, logisticWeight: best.logisticWeight, treeWeight: best.treeWeight };
+    return { halfLifeMonths: validation.halfLifeMonths, shape: best.shape, weight: (1 - plainWeight) / kept.length, logistic: final.logistic, gbdt: final.gbdt.model, logisticWeight: best.logisticWeight, treeWeight: best.treeWeight };
   });
+  if (plainWeight > 0) members.push({ halfLifeMonths: null, shape: 'logistic', weight: plainWeight, plain: true, logistic: fitPlain(trainRows), gbdt: { kind: 'gbdt', base: 0, trees: [] }, logisticWeight: 1, treeWeight: 0 });
   return {
     format: 'flowgate-risk-model',
     version: 1,
@@ -232,32 +266,59 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
       to: valRows[valRows.length - 1]?.time ?? 0,
       members: tried.map((t) => t.validation),
       combine,
+      ...(plainReport === undefined ? {} : { plainLogistic: plainReport }),
       auc: auc(valMargins, valLabels),
     },
   };
 }
 
-/** A short description of the model's make-up, e.g. `average of 4: ensemble (hl none), ...`. */
-export function describeModel(model: RiskModel): string {
-  const parts = model.members.map((m) => `${m.shape} (half-life ${m.halfLifeMonths === null ? 'none' : `${m.halfLifeMonths} mo`})`);
-  return model.members.length === 1 ? (parts[0] ?? '') : `average of ${parts.length}: ${parts.join(', ')}`;
+/**
+ * A logistic model on the base features as one over base + ratio inputs: the ratios get zero
+ * coefficients (and a neutral scaler), so its log-odds are the same for every row.
+ */
+function widenLogistic(model: LogisticModel, width: number): LogisticModel {
+  const pad = (xs: readonly number[], fill: number): number[] => [...xs, ...new Array<number>(Math.max(0, width - xs.length)).fill(fill)];
+  return { kind: 'logistic', mean: pad(model.mean, 0), sd: pad(model.sd, 1), coef: pad(model.coef, 0), intercept: model.intercept };
 }
 
-/** The log-odds of one change: the members' logistic parts, tree parts and the model (means over members). */
+/** Each member's share of the model's log-odds. */
+function memberWeight(model: RiskModel, m: RiskModelMember): number {
+  return m.weight ?? 1 / model.members.length;
+}
+
+/** A short description of the model's make-up, e.g. `average of 4: ensemble (hl none), ...`. */
+export function describeModel(model: RiskModel): string {
+  const stacked = model.members.filter((m) => m.plain !== true);
+  const plain = model.members.find((m) => m.plain === true);
+  const parts = stacked.map((m) => `${m.shape} (half-life ${m.halfLifeMonths === null ? 'none' : `${m.halfLifeMonths} mo`})`);
+  const members = stacked.length === 1 ? (parts[0] ?? '') : `average of ${parts.length}: ${parts.join(', ')}`;
+  if (plain === undefined) return members;
+  const weight = memberWeight(model, plain);
+  return stacked.length === 0 ? 'plain logistic regression' : `${members}; stacked with the plain logistic regression at weight ${Math.round(weight * 100) / 100}`;
+}
+
+/** The log-odds of one change: the members' logistic parts, tree parts and the model (weighted over members). */
 export function componentMargins(model: RiskModel, features: Record<string, number>): { logistic: number; gbdt: number; blend: number } {
   const x = featureVector(model.spec, features);
   let lr = 0;
   let gb = 0;
   let blend = 0;
+  let lrWeight = 0;
+  let gbWeight = 0;
   for (const m of model.members) {
+    const w = memberWeight(model, m);
     const l = logisticMargin(m.logistic, x);
     const g = gbdtMargin(m.gbdt, x);
-    lr += l;
-    gb += g;
-    blend += m.logisticWeight * l + m.treeWeight * g;
+    lr += w * l;
+    lrWeight += w;
+    // The plain regression has no trees: the tree part is the other members'.
+    if (m.plain !== true) {
+      gb += w * g;
+      gbWeight += w;
+    }
+    blend += w * (m.logisticWeight * l + m.treeWeight * g);
   }
-  const n = model.members.length;
-  return { logistic: lr / n, gbdt: gb / n, blend: blend / n };
+  return { logistic: lrWeight > 0 ? lr / lrWeight : 0, gbdt: gbWeight > 0 ? gb / gbWeight : 0, blend };
 }
 
 /** One change's risk: the model's log-odds and calibrated probability. */
@@ -268,7 +329,7 @@ export function predictRisk(model: RiskModel, row: Pick<FeatureRow, 'features'>)
 
 /**
  * Why a change got its risk: each input's contribution to the model's log-odds (logistic:
- * coef * standardised value; trees: Saabas path attribution; averaged over members), largest
+ * coef * standardised value; trees: Saabas path attribution; weighted over members), largest
  * magnitude first.
  */
 export function explainRisk(model: RiskModel, row: Pick<FeatureRow, 'features'>): Contribution[] {
@@ -278,7 +339,8 @@ export function explainRisk(model: RiskModel, row: Pick<FeatureRow, 'features'>)
   for (const m of model.members) {
     const lr = logisticContributions(m.logistic, x);
     const gb = gbdtContributions(m.gbdt, x, names.length).contributions;
-    for (let j = 0; j < names.length; j++) total[j] = (total[j] ?? 0) + (m.logisticWeight * (lr[j] ?? 0) + m.treeWeight * (gb[j] ?? 0)) / model.members.length;
+    const w = memberWeight(model, m);
+    for (let j = 0; j < names.length; j++) total[j] = (total[j] ?? 0) + w * (m.logisticWeight * (lr[j] ?? 0) + m.treeWeight * (gb[j] ?? 0));
   }
   return names
     .map((feature, j) => ({ feature, value: x[j] ?? 0, contribution: total[j] ?? 0 }))
@@ -302,6 +364,8 @@ const RiskModelJson = z.looseObject({
       z.object({
         halfLifeMonths: z.number().nullable(),
         shape: z.enum(['logistic', 'gbdt', 'ensemble', 'boosted-logistic']),
+        weight: z.number().optional(),
+        plain: z.boolean().optional(),
         logistic: z.object({ kind: z.literal('logistic'), mean: numbers, sd: numbers, coef: numbers, intercept: z.number() }),
         gbdt: z.object({ kind: z.literal('gbdt'), base: z.number(), trees: z.array(treeSchema) }),
         logisticWeight: z.number(),
