@@ -1,10 +1,12 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { PullRequest } from '@octokit/webhooks-types';
+import pg from 'pg';
 import { createTestDatabase, pullRequestPayload, sign } from '../src/service/__fixtures__/service-harness.ts';
 import { startFakeGitHub, type FakeGitHub } from '../src/sources/github/__fixtures__/fake-github.ts';
 import type { BenchResult } from './types.ts';
@@ -23,6 +25,46 @@ const bin = fileURLToPath(new URL('../bin/flowgate.js', import.meta.url));
 
 /** Epoch milliseconds with sub-millisecond precision, comparable across processes. */
 const epochNow = (): number => performance.timeOrigin + performance.now();
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux, 100 ticks a second); 0 when unreadable. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU per role: the flowgate processes by pid, PostgreSQL as the backends serving the bench's database. */
+interface CpuRoles {
+  worker: number;
+  server: number;
+  fake: number;
+  postgres: number;
+}
+
+async function cpuSnapshot(admin: pg.Client, database: string, pids: { server?: number; workers: (number | undefined)[]; fake?: number }): Promise<{ roles: CpuRoles; backends: Map<number, number> }> {
+  const { rows } = await admin.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [database]);
+  const backends = new Map(rows.map((r) => [r.pid, cpuMs(r.pid)]));
+  return {
+    roles: { worker: pids.workers.reduce<number>((sum, pid) => sum + cpuMs(pid), 0), server: cpuMs(pids.server), fake: cpuMs(pids.fake), postgres: 0 },
+    backends,
+  };
+}
+
+function cpuBetween(before: Awaited<ReturnType<typeof cpuSnapshot>>, after: Awaited<ReturnType<typeof cpuSnapshot>>): CpuRoles {
+  let postgres = 0;
+  for (const [pid, ms] of after.backends) postgres += ms - (before.backends.get(pid) ?? 0);
+  return {
+    worker: after.roles.worker - before.roles.worker,
+    server: after.roles.server - before.roles.server,
+    fake: after.roles.fake - before.roles.fake,
+    postgres,
+  };
+}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -194,7 +236,17 @@ export async function run(): Promise<BenchResult[]> {
     const referenceRate = deliveries / referenceRun.seconds;
 
     // A: the server alone (no worker running): acknowledgements per second and their latency.
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    const databaseName = new URL(database.url).pathname.slice(1);
+    const pids = (): { server?: number; workers: (number | undefined)[]; fake?: number } => ({
+      ...(server.child.pid === undefined ? {} : { server: server.child.pid }),
+      workers: children.slice(2).map((c) => c.pid),
+      ...(fake.child.pid === undefined ? {} : { fake: fake.child.pid }),
+    });
+    let before = await cpuSnapshot(admin, databaseName, pids());
     const ackRun = await load(serviceUrl, backlog);
+    const ackCpu = cpuBetween(before, await cpuSnapshot(admin, databaseName, pids()));
 
     // B: two worker processes drain that backlog: decisions per second with the queue full.
     const waitDecided = async (from: number, first: number): Promise<Map<number, number>> => {
@@ -212,14 +264,21 @@ export async function run(): Promise<BenchResult[]> {
     const drainStart = epochNow();
     const workers = await Promise.all([startFlowgate(workerArgs, workerEnv, /worker running/), startFlowgate(workerArgs, workerEnv, /worker running/)]);
     children.push(...workers.map((w) => w.child));
+    before = await cpuSnapshot(admin, databaseName, pids());
     const drained = await waitDecided(mark, 0);
+    const drainCpu = cpuBetween(before, await cpuSnapshot(admin, databaseName, pids()));
     const drainSeconds = (Math.max(...drained.values()) - drainStart) / 1000;
     const drainCalls = await fake.call('calls', mark);
 
     // C: sustained: deliveries arrive while the workers decide; latency from sending to the comment.
     mark = await fake.call('mark');
+    before = await cpuSnapshot(admin, databaseName, pids());
     const liveRun = await load(serviceUrl, live);
     const decided = await waitDecided(mark, deliveries);
+    const liveCpu = cpuBetween(before, await cpuSnapshot(admin, databaseName, pids()));
+    await admin.end();
+    const per = (cpu: CpuRoles, n: number): string =>
+      `worker ${(cpu.worker / n).toFixed(2)}, server ${(cpu.server / n).toFixed(2)}, fake GitHub ${(cpu.fake / n).toFixed(2)}, PostgreSQL ${(cpu.postgres / n).toFixed(2)}`;
     const firstSent = Math.min(...liveRun.sentAt);
     const sustained = decided.size / ((Math.max(...decided.values()) - firstSent) / 1000);
     const decisionLatencies = [...decided.entries()].map(([n, at]) => at - (liveRun.sentAt[n - deliveries - 1] ?? at));
@@ -242,6 +301,12 @@ export async function run(): Promise<BenchResult[]> {
         notes: `${drained.size}/${deliveries} decided by 2 worker processes x ${workerConcurrency} (startup included); ${perDecision(drainCalls.total)} fake GitHub API calls per decision (${perDecision(drainCalls.graphql)} GraphQL)`,
       },
       { name: 'decisions per second, sustained (acks + decisions)', value: sustained, unit: '/s', reference: { name: 'empty Hono handler req/s', value: referenceRate }, goal: '>= 300/s' },
+      {
+        name: 'CPU per decision, all processes (draining)',
+        value: (drainCpu.worker + drainCpu.server + drainCpu.fake + drainCpu.postgres) / Math.max(1, drained.size),
+        unit: 'ms',
+        notes: `ms per decision while draining: ${per(drainCpu, Math.max(1, drained.size))}; sustained (acks included): ${per(liveCpu, Math.max(1, decided.size))}; per ack, server alone: server ${(ackCpu.server / deliveries).toFixed(2)}, PostgreSQL ${(ackCpu.postgres / deliveries).toFixed(2)}`,
+      },
       { name: 'webhook ack latency p99 while deciding', value: percentile(liveRun.latencies, 99), unit: 'ms', reference: { name: 'server alone p99', value: percentile(ackRun.latencies, 99) }, goal: '<= 100 ms' },
       { name: 'decision latency p99 (delivery to comment)', value: percentile(decisionLatencies, 99), unit: 'ms', notes: `median ${percentile(decisionLatencies, 50).toFixed(0)} ms; load average ${loadavg()[0]?.toFixed(1) ?? '?'} on 2 cores at the end of the run` },
     ];

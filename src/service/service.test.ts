@@ -6,6 +6,8 @@ import { startFakeGitHub, type FakeGitHub } from '../sources/github/__fixtures__
 import { commentMarker } from '../sources/github/pull-request.ts';
 import { storeKinds } from '../store/__fixtures__/test-stores.ts';
 import { createTestDatabase, deliver, pullRequestPayload, sign } from './__fixtures__/service-harness.ts';
+import { queryDecisions, readFilters } from '../outputs/server/queries.ts';
+import { ensureRepository } from '../store/repositories.ts';
 import { startService, type Service } from './service.ts';
 
 const secret = 'webhook-secret';
@@ -94,6 +96,23 @@ describe.each(storeKinds)('flowgate serve on %s', (kind) => {
     const audit = await service.store.db.selectFrom('audit_records').select(['kind', 'subject', 'record']).where('subject', 'like', 'acme/docs#7@%').execute();
     expect(audit.map((a) => ({ kind: a.kind, subject: a.subject }))).toEqual([{ kind: 'gate.decision', subject: `acme/docs#7@${payload.pull_request.head.sha}` }]);
     expect(JSON.parse(audit[0]?.record ?? '{}')).toMatchObject({ payload: { decisionId: gate[0]?.id } });
+  });
+
+  it('records the decision of a repository analyzed from a local clone on the clone\'s row (found by its origin owner/name), and the API finds it by either name', async () => {
+    // A clone analyzed under its path whose origin is github.com/Acme/Cloned: no owner/name row exists.
+    const clone = await ensureRepository(service.store.db, '/work/clones/cloned', '/work/clones/cloned', 'main', 'Acme/Cloned');
+    const payload = setup('cloned', [{ filename: 'docs/a.md', additions: 1, deletions: 0 }]);
+    await deliver(base, secret, 'pull_request', payload);
+    await service.runner?.idle();
+    const rows = await service.store.db.selectFrom('repositories').select(['id', 'key']).where((eb) => eb.or([eb('key', '=', 'acme/cloned'), eb('id', '=', clone.id)])).execute();
+    expect(rows).toEqual([{ id: clone.id, key: '/work/clones/cloned' }]);
+    const gate = await service.store.db.selectFrom('decisions').select('repo_id').where('subject', 'like', 'acme/cloned#7@%').execute();
+    expect(gate).toEqual([{ repo_id: clone.id }]);
+    // What /api/decisions answers for ?repo= either name.
+    for (const name of ['acme/cloned', '/work/clones/cloned']) {
+      const decisions = await queryDecisions(service.store.db, readFilters({ repo: name }));
+      expect(decisions.map((d) => d.subject)).toEqual([`acme/cloned#7@${payload.pull_request.head.sha}`]);
+    }
   });
 
   it('keeps one comment up to date across pushes and never merges a change that needs review', async () => {

@@ -8,6 +8,7 @@ import type { FlowData } from '../../analyses/metrics/data.ts';
 import { loadFlowData } from '../../analyses/metrics/load.ts';
 import { isFlowgateError } from '../../core/errors.ts';
 import { postgresDialect, sqliteDialect } from '../../store/dialect.ts';
+import { findRepository } from '../../store/repositories.ts';
 import type { Database } from '../../store/schema.ts';
 import type { Store } from '../../store/store.ts';
 import {
@@ -229,7 +230,9 @@ export function dashboardRoutes(db: Kysely<Database>, teams: Teams = {}): Hono {
       .where((eb) => eb.exists(eb.selectFrom('changes').select('changes.id').whereRef('changes.repo_id', '=', 'repositories.id')))
       .orderBy('key')
       .execute();
-    const chosen = analyzed.find((r) => r.key === query['repo']) ?? (query['repo'] ? undefined : analyzed[0]);
+    // The store's lookup: a clone analyzed under its path is found by its owner/name too.
+    const asked = query['repo'] ? await findRepository(db, query['repo']) : undefined;
+    const chosen = query['repo'] ? analyzed.find((r) => r.id === asked?.id) : analyzed[0];
     const views = chosen === undefined ? null : reportViews(await metricsFor(chosen.id, query));
     return c.html(
       <Layout title="Overview" token={token}>

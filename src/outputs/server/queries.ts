@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { FlowgateError } from '../../core/errors.ts';
+import { findRepository } from '../../store/repositories.ts';
 import type { Database } from '../../store/schema.ts';
 
 /** The filters every read endpoint and dashboard page takes. */
@@ -62,9 +63,21 @@ export interface ChangeSummary {
   linesDeleted: number;
 }
 
-function changesQuery(db: Kysely<Database>, filters: ReadFilters) {
+/**
+ * The repository a `repo` filter names, through the store's lookup (its key, a mined clone's path,
+ * or the hosted owner/name of a clone's origin), and every name the service's rows may carry for it.
+ */
+async function repoFilter(db: Kysely<Database>, repo: string): Promise<{ id: number | null; names: string[] }> {
+  const found = await findRepository(db, repo);
+  const names = new Set([repo]);
+  if (found !== undefined) names.add(found.key);
+  if (found?.remote != null) names.add(found.remote);
+  return { id: found?.id ?? null, names: [...names] };
+}
+
+async function changesQuery(db: Kysely<Database>, filters: ReadFilters) {
   let query = db.selectFrom('changes').innerJoin('repositories', 'repositories.id', 'changes.repo_id');
-  if (filters.repo !== undefined) query = query.where('repositories.key', '=', filters.repo);
+  if (filters.repo !== undefined) query = query.where('changes.repo_id', '=', (await repoFilter(db, filters.repo)).id ?? -1);
   if (filters.provenance !== undefined) query = query.where('changes.provenance', '=', filters.provenance as never);
   if (filters.since !== undefined) query = query.where('changes.commit_time', '>=', filters.since);
   if (filters.until !== undefined) query = query.where('changes.commit_time', '<', filters.until);
@@ -77,7 +90,7 @@ function changesQuery(db: Kysely<Database>, filters: ReadFilters) {
 
 /** The newest changes matching the filters. */
 export async function queryChanges(db: Kysely<Database>, filters: ReadFilters): Promise<ChangeSummary[]> {
-  const rows = await changesQuery(db, filters)
+  const rows = await (await changesQuery(db, filters))
     .select([
       'repositories.key as repo',
       'changes.sha',
@@ -119,7 +132,7 @@ export interface MetricsSummary {
 
 /** Counts by provenance and week, and the gate's decisions by tier. */
 export async function queryMetrics(db: Kysely<Database>, filters: ReadFilters): Promise<MetricsSummary> {
-  const rows = await changesQuery(db, filters).select(['changes.commit_time', 'changes.provenance', 'changes.lines_added', 'changes.lines_deleted']).execute();
+  const rows = await (await changesQuery(db, filters)).select(['changes.commit_time', 'changes.provenance', 'changes.lines_added', 'changes.lines_deleted']).execute();
   const byProvenance: Record<string, number> = {};
   const weekly = new Map<string, { week: number; provenance: string; changes: number }>();
   let lines = 0;
@@ -134,7 +147,7 @@ export async function queryMetrics(db: Kysely<Database>, filters: ReadFilters): 
     weekly.set(key, entry);
   }
   let decisions = db.selectFrom('pr_decisions').select(['tier', 'merged']);
-  if (filters.repo !== undefined) decisions = decisions.where('repo', '=', filters.repo);
+  if (filters.repo !== undefined) decisions = decisions.where('repo', 'in', (await repoFilter(db, filters.repo)).names);
   if (filters.since !== undefined) decisions = decisions.where('created_at', '>=', filters.since);
   if (filters.until !== undefined) decisions = decisions.where('created_at', '<', filters.until);
   const byTier: Record<string, number> = {};
@@ -204,14 +217,14 @@ export async function queryDecisions(db: Kysely<Database>, filters: ReadFilters)
       'pr_decisions.conclusion as conclusion',
       'pr_decisions.merged as merged',
     ]);
-  if (filters.repo !== undefined) {
-    const repo = filters.repo;
-    gate = gate.where((eb) => eb.or([eb('repositories.key', '=', repo), eb('pr_decisions.repo', '=', repo)]));
+  const named = filters.repo === undefined ? undefined : await repoFilter(db, filters.repo);
+  if (named !== undefined) {
+    gate = gate.where((eb) => eb.or([eb('decisions.repo_id', '=', named.id ?? -1), eb('pr_decisions.repo', 'in', named.names)]));
   }
   if (filters.since !== undefined) gate = gate.where('decisions.created_at', '>=', filters.since);
   if (filters.until !== undefined) gate = gate.where('decisions.created_at', '<', filters.until);
   let legacy = db.selectFrom('pr_decisions').selectAll().where('decision_id', 'is', null);
-  if (filters.repo !== undefined) legacy = legacy.where('repo', '=', filters.repo);
+  if (named !== undefined) legacy = legacy.where('repo', 'in', named.names);
   if (filters.since !== undefined) legacy = legacy.where('created_at', '>=', filters.since);
   if (filters.until !== undefined) legacy = legacy.where('created_at', '<', filters.until);
   const [gateRows, legacyRows] = await Promise.all([gate.orderBy('decisions.id', 'desc').limit(filters.limit).execute(), legacy.orderBy('id', 'desc').limit(filters.limit).execute()]);
