@@ -93,6 +93,34 @@ async function load(url: string, bodies: { body: string; headers: Record<string,
   return { latencies, seconds: (performance.now() - start) / 1000, sentAt };
 }
 
+/**
+ * Open loop: sends the bodies at a fixed rate whatever the answers (as GitHub does), so latency is
+ * measured at a load the service can sustain instead of at saturation, where a closed loop always
+ * queues; returns each request's latency and when it was sent.
+ */
+async function loadAtRate(url: string, bodies: { body: string; headers: Record<string, string> }[], perSecond: number): Promise<{ latencies: number[]; sentAt: number[] }> {
+  const latencies: number[] = [];
+  const sentAt: number[] = new Array<number>(bodies.length).fill(0);
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (const [i, item] of bodies.entries()) {
+    const due = start + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    sentAt[i] = epochNow();
+    const t = performance.now();
+    inFlight.push(
+      fetch(url, { method: 'POST', headers: item.headers, body: item.body }).then(async (response) => {
+        await response.arrayBuffer();
+        if (response.status !== 202 && response.status !== 200) throw new Error(`status ${response.status}`);
+        latencies.push(performance.now() - t);
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  return { latencies, sentAt };
+}
+
 // ---- The fake GitHub process: the fake and the reference handler, driven over IPC. ----
 
 interface FakeCalls {
@@ -229,6 +257,7 @@ export async function run(): Promise<BenchResult[]> {
     };
     const backlog = await makeBodies(0);
     const live = await makeBodies(deliveries);
+    const paced = await makeBodies(2 * deliveries);
     // Warm up (JIT, connections) without measuring.
     const warm = backlog.slice(0, 20).map((b) => ({ ...b, headers: { ...b.headers, 'x-github-delivery': `warm-${b.headers['x-github-delivery']}` } }));
     await load(fake.reference, warm);
@@ -276,6 +305,15 @@ export async function run(): Promise<BenchResult[]> {
     const liveRun = await load(serviceUrl, live);
     const decided = await waitDecided(mark, deliveries);
     const liveCpu = cpuBetween(before, await cpuSnapshot(admin, databaseName, pids()));
+
+    // D: open loop at a rate below what C sustained (as webhooks arrive): ack and decision latency there.
+    const closedSustained = decided.size / ((Math.max(...decided.values()) - Math.min(...liveRun.sentAt)) / 1000);
+    const rate = Number(process.env['FLOWGATE_BENCH_RATE'] ?? Math.max(10, Math.floor(closedSustained * 0.8)));
+    mark = await fake.call('mark');
+    const pacedRun = await loadAtRate(serviceUrl, paced, rate);
+    const pacedDecided = await waitDecided(mark, 2 * deliveries);
+    const pacedSeconds = (Math.max(...pacedDecided.values()) - Math.min(...pacedRun.sentAt)) / 1000;
+    const pacedLatencies = [...pacedDecided.entries()].map(([n, at]) => at - (pacedRun.sentAt[n - 2 * deliveries - 1] ?? at));
     await admin.end();
     const per = (cpu: CpuRoles, n: number): string =>
       `worker ${(cpu.worker / n).toFixed(2)}, server ${(cpu.server / n).toFixed(2)}, fake GitHub ${(cpu.fake / n).toFixed(2)}, PostgreSQL ${(cpu.postgres / n).toFixed(2)}`;
@@ -308,7 +346,16 @@ export async function run(): Promise<BenchResult[]> {
         notes: `ms per decision while draining: ${per(drainCpu, Math.max(1, drained.size))}; sustained (acks included): ${per(liveCpu, Math.max(1, decided.size))}; per ack, server alone: server ${(ackCpu.server / deliveries).toFixed(2)}, PostgreSQL ${(ackCpu.postgres / deliveries).toFixed(2)}`,
       },
       { name: 'webhook ack latency p99 while deciding', value: percentile(liveRun.latencies, 99), unit: 'ms', reference: { name: 'server alone p99', value: percentile(ackRun.latencies, 99) }, goal: '<= 100 ms' },
-      { name: 'decision latency p99 (delivery to comment)', value: percentile(decisionLatencies, 99), unit: 'ms', notes: `median ${percentile(decisionLatencies, 50).toFixed(0)} ms; load average ${loadavg()[0]?.toFixed(1) ?? '?'} on 2 cores at the end of the run` },
+      { name: 'decision latency p99 (delivery to comment)', value: percentile(decisionLatencies, 99), unit: 'ms', notes: `median ${percentile(decisionLatencies, 50).toFixed(0)} ms (closed loop: a queue of ${concurrency} in flight builds up); load average ${loadavg()[0]?.toFixed(1) ?? '?'} on 2 cores at the end of the run` },
+      {
+        name: `decisions per second, open loop at ${rate}/s`,
+        value: pacedDecided.size / pacedSeconds,
+        unit: '/s',
+        reference: { name: 'rate sent', value: rate },
+        notes: `${pacedDecided.size}/${deliveries} decided; deliveries sent at a fixed ${rate}/s (80% of the closed-loop sustained rate unless FLOWGATE_BENCH_RATE is set)`,
+      },
+      { name: `webhook ack latency p99, open loop at ${rate}/s`, value: percentile(pacedRun.latencies, 99), unit: 'ms', reference: { name: 'server alone p99', value: percentile(ackRun.latencies, 99) }, goal: '<= 100 ms' },
+      { name: `decision latency p99, open loop at ${rate}/s`, value: percentile(pacedLatencies, 99), unit: 'ms', notes: `median ${percentile(pacedLatencies, 50).toFixed(0)} ms, delivery sent to PR comment posted` },
     ];
   } finally {
     await Promise.all(children.slice(1).map(stop));
