@@ -32,7 +32,7 @@ function sections(d: Decision): { title: string; lines: string[] }[] {
       title: 'Risk',
       lines: [
         `probability ${d.risk.probability.toFixed(2)}${d.risk.source === undefined ? '' : ` (${riskSource[d.risk.source]}${d.risk.modelId === undefined ? '' : ` ${d.risk.modelId}`})`}`,
-        ...d.risk.topFactors.slice(0, 5).map((f) => `${f.feature} = ${f.value} (${f.contribution >= 0 ? '+' : ''}${f.contribution.toFixed(3)})`),
+        ...d.risk.topFactors.slice(0, 5).map((f) => `${f.feature} = ${featureValue(f.value)} (${f.contribution >= 0 ? '+' : ''}${f.contribution.toFixed(3)})`),
       ],
     });
   }
@@ -51,6 +51,11 @@ function sections(d: Decision): { title: string; lines: string[] }[] {
   if (d.toLowerTier.length > 0) out.push({ title: 'To move it down a tier', lines: d.toLowerTier });
   if (d.notes.length > 0) out.push({ title: 'Based on', lines: d.notes });
   return out;
+}
+
+/** A feature's value as people read it: whole numbers as they are, others to 3 significant digits. */
+function featureValue(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(3)));
 }
 
 /** Formats a decision for a terminal, a tool (JSON) or a pull-request comment (Markdown). */
