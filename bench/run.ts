@@ -6,6 +6,7 @@ import type { Bench, BenchResult } from './types.ts';
  * benches build or fetch what they need and say so.
  */
 const benches: Record<string, () => Promise<{ run: Bench }>> = {
+  gate: () => import('./gate.ts'),
   jit: () => import('./jit.ts'),
   miner: () => import('./miner.ts'),
   report: () => import('./report.ts'),

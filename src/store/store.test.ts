@@ -44,3 +44,34 @@ describe('store errors', () => {
     await expect(openStore({ url: 'postgres://postgres@127.0.0.1:1/none' })).rejects.toMatchObject({ code: 'STORE_UNREACHABLE' });
   });
 });
+
+describe('the SQLite store integrity check on open', () => {
+  it('is skipped only while the file is as this process left it: bytes changed afterwards fail the next open', async () => {
+    const { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'flowgate-stamp-'));
+    try {
+      const file = join(dir, 'flowgate.db');
+      const store = await openStore({ url: file });
+      const now = 1_700_000_000;
+      for (let i = 0; i < 400; i++) {
+        await store.db.insertInto('repositories').values({ key: `/repo/${i}/${'x'.repeat(200)}`, path: null, branch: null, tip_sha: null, created_at: now, updated_at: now }).execute();
+      }
+      await store.close();
+      // Closing records the file's stamp: the next open trusts it and opens without the full read.
+      expect(existsSync(`${file}-checked`)).toBe(true);
+      const again = await openStore({ url: file });
+      await again.close();
+
+      // Scribble over the middle of the file (the repositories table's pages), as a disk or a hand would.
+      const bytes = readFileSync(file);
+      const middle = Math.floor(statSync(file).size / 2);
+      bytes.fill(0x5a, middle - 2048, middle + 2048);
+      writeFileSync(file, bytes);
+      await expect(openStore({ url: file })).rejects.toMatchObject({ code: 'STORE_UNREACHABLE', message: expect.stringContaining('integrity check failed') as unknown });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

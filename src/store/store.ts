@@ -36,6 +36,9 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     db: connection.db,
     dialect: connection.dialect,
     url: connection.url,
-    close: () => connection.db.destroy(),
+    close: async () => {
+      await connection.db.destroy();
+      connection.afterClose?.();
+    },
   };
 }
