@@ -115,11 +115,10 @@ async function connectSqlite<DB>(url: string): Promise<Connection<DB>> {
   const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length).replace(/^\/\//, '') : url;
   const { default: Database } = await import('better-sqlite3');
   let sqlite;
-  let stamp: string | null = null;
   try {
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     // Taken before opening: opening creates an empty WAL file.
-    stamp = path === ':memory:' ? null : fileStamp(path);
+    const stamp = path === ':memory:' ? null : fileStamp(path);
     sqlite = new Database(path, { timeout: 10_000 });
     // WAL keeps readers going while the miner writes, and a killed writer never leaves a half-written page.
     sqlite.pragma('journal_mode = WAL');

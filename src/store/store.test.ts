@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTestStore, storeKinds, type TestStore } from './__fixtures__/test-stores.ts';
 import { openStore } from './store.ts';
@@ -47,9 +50,6 @@ describe('store errors', () => {
 
 describe('the SQLite store integrity check on open', () => {
   it('is skipped only while the file is as this process left it: bytes changed afterwards fail the next open', async () => {
-    const { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'flowgate-stamp-'));
     try {
       const file = join(dir, 'flowgate.db');
