@@ -22,9 +22,10 @@ export function formatResult(name: string, r: ChronologicalResult): string {
   const out: string[] = [];
   out.push(`${name}: train ${r.train.rows} changes (${pct(r.train.positives / r.train.rows)} defect-inducing), test ${r.test.rows} (${pct(r.test.positives / r.test.rows)}); fit ${(r.fitMilliseconds / 1000).toFixed(1)} s`);
   const v = r.validation;
-  // Every choice (shape, blend weight, half-life, boosting rounds, calibration) is made on this
-  // slice of the training period; the test rows are only scored.
-  out.push(`  model: ${r.chosen}; chosen on the latest ${v.rows} training changes (validation AUC ${fmt(v.auc)}); test rows only scored`);
+  // Every choice (shape, blend weight, half-life, boosting rounds, plain-regression weight,
+  // calibration) is made on these slices of the training period; the test rows are only scored.
+  const slices = v.folds === undefined ? '' : ` in ${v.folds.length} rolling slices (${v.folds.map((f) => `${f.rows} after ${f.fitRows}: ${fmt(f.auc)}`).join(', ')})`;
+  out.push(`  model: ${r.chosen}; chosen on the latest ${v.rows} training changes${slices}, mean validation AUC ${fmt(v.auc)}; test rows only scored`);
   for (const m of v.members) {
     const a = m.auc;
     out.push(`    half-life ${m.halfLifeMonths === null ? 'none' : `${m.halfLifeMonths} mo`}: logistic ${fmt(a.logistic)}, trees ${fmt(a.gbdt)} (${m.gbdtRounds} rounds), blend ${fmt(a.blend)}, boosted-logistic ${fmt(a.boostedLogistic)} -> ${m.shape}`);

@@ -3,6 +3,7 @@ import { isFlowgateError } from '../../core/errors.ts';
 import { syntheticRows } from './__fixtures__/synthetic.ts';
 import { calibrate, fitCalibrator } from './calibration.ts';
 import { buildFeatureSpec, featureColumns, featureVector } from './engineer.ts';
+import { evaluateChronological } from './evaluate.ts';
 import { describeModel, deserializeModel, explainRisk, fitRiskModel, predictRisk, serializeModel } from './learner.ts';
 import { fitLogistic, logisticMargin } from './logistic.ts';
 import { auc, reliability } from './metrics.ts';
@@ -43,7 +44,7 @@ describe('fitRiskModel', () => {
     }
   });
 
-  it('stacks the plain logistic regression when the held-out slice asks for it: never below it there, the baseline itself at weight 1', () => {
+  it('stacks the plain logistic regression when the validation slices ask for it: never below it there, the baseline itself at weight 1', () => {
     // A label that is logistic in log(la): the plain regression is the true model here.
     const rows = syntheticRows(1200, 13, 1.2);
     const model = fitRiskModel(rows, quick);
@@ -70,6 +71,46 @@ describe('fitRiskModel', () => {
     const without = fitRiskModel(rows, { ...quick, plainLogisticWeights: [] });
     expect(without.validation.plainLogistic).toBeUndefined();
     expect(without.members.every((m) => m.plain !== true)).toBe(true);
+  });
+
+  it('validates on rolling time-ordered slices of the training period, each fit only on the rows before it', () => {
+    const rows = syntheticRows(1500, 17, 1.5);
+    const model = fitRiskModel(rows, quick);
+    const folds = model.validation.folds ?? [];
+    // The latest 30% of the training rows in three consecutive slices.
+    expect(folds.map((f) => f.rows)).toEqual([150, 150, 150]);
+    expect(folds.map((f) => f.fitRows)).toEqual([1050, 1200, 1350]);
+    for (const [i, f] of folds.entries()) {
+      // Fit on exactly the rows before the slice, and the slice right after them.
+      expect(f.from).toBe(rows[f.fitRows]?.time);
+      expect(f.to).toBe(rows[f.fitRows + f.rows - 1]?.time);
+      if (i > 0) expect(f.fitRows).toBe((folds[i - 1]?.fitRows ?? 0) + (folds[i - 1]?.rows ?? 0));
+    }
+    expect(model.validation.rows).toBe(450);
+    // Choices go by the AUC averaged over the slices.
+    expect(model.validation.auc).toBeCloseTo(folds.reduce((s, f) => s + f.auc, 0) / folds.length, 12);
+    expect(model.validation.auc).toBe(Math.max(...(model.validation.plainLogistic?.tried.map((t) => t.auc) ?? [])));
+
+    // A short history gets fewer (here one) slices instead of no model.
+    const short = fitRiskModel(syntheticRows(200, 17, 1.5), quick);
+    expect(short.validation.folds?.map((f) => f.rows)).toEqual([60]);
+  });
+
+  it('chooses and fits on training rows only: altering the test changes leaves the fitted model unchanged', () => {
+    const rows = syntheticRows(1400, 19, 1.5);
+    const options = { model: quick } as const;
+    const before = evaluateChronological(rows, options);
+    // Same times, but the test changes (latest 20%) get scrambled features and flipped labels.
+    const split = Math.floor(rows.length * 0.8);
+    const altered = rows.map((r, i) => (i < split ? r : { ...r, label: (1 - r.label) as 0 | 1, features: { la: r.features.ld ?? 0, ld: r.features.la ?? 0, noise: 0 } }));
+    const after = evaluateChronological([...altered].reverse(), options);
+    expect(after.model.auc).not.toBeCloseTo(before.model.auc, 2);
+    expect(after.train).toEqual(before.train);
+    expect(after.chosen).toBe(before.chosen);
+    expect(after.validation).toEqual(before.validation);
+    // The model itself depends on the training rows' content, not their order (folds follow time).
+    const train = rows.slice(0, split);
+    expect(serializeModel(fitRiskModel([...train].reverse(), quick))).toBe(serializeModel(fitRiskModel(train, quick)));
   });
 
   it('rejects a damaged stored model with a clear error', () => {

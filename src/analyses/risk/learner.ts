@@ -8,10 +8,19 @@ import { auc } from './metrics.ts';
 import type { FeatureRow } from './types.ts';
 
 export interface RiskModelOptions {
-  /** Share of the training rows, the latest ones, held out to stop boosting, choose the model and calibrate. */
+  /**
+   * Share of the training rows, the latest ones, used for validation (default .3): cut into
+   * `validationFolds` time-ordered slices that stop boosting, choose the model and calibrate.
+   */
   validationShare?: number;
+  /**
+   * Rolling-origin slices (default 3): each is scored by candidates fit on every training row
+   * before it and choices go by the AUC averaged over them (one slice was too noisy to choose the
+   * plain regression's weight: docs/risk-model.md). Fewer when a slice would be too small.
+   */
+  validationFolds?: number;
   calibration?: CalibrationMethod;
-  /** After choosing on the held-out slice, refit on all training rows (recent changes matter most). */
+  /** After choosing on the validation slices, refit on all training rows (recent changes matter most). */
   refit?: boolean;
   /** Add ratio features (la/lt, la/nf, ...) to the base features. */
   derivedFeatures?: boolean;
@@ -52,13 +61,26 @@ export interface MemberValidation {
   gbdtRounds: number;
 }
 
-/** How the held-out slice of the training data judged the candidates. */
+/** One rolling-origin slice: how many rows fit its candidates, its own rows, and the kept model's AUC on it. */
+export interface ValidationFold {
+  fitRows: number;
+  rows: number;
+  positives: number;
+  from: number;
+  to: number;
+  auc: number;
+}
+
+/** How the validation slices of the training data judged the candidates (AUCs are means over the slices). */
 export interface ValidationReport {
+  /** All slices together. */
   rows: number;
   positives: number;
   from: number;
   to: number;
   members: MemberValidation[];
+  /** Absent in models stored before rolling validation (one slice). */
+  folds?: ValidationFold[];
   combine: 'average' | 'best';
   /** The plain logistic regression on the base features: its held-out AUC and the weight it got (0: left out). */
   plainLogistic?: { auc: number; weight: number; tried: { weight: number; auc: number }[] };
@@ -167,66 +189,116 @@ function fitComponents(stage: Stage, shape: 'plain' | 'boosted', rounds: number 
   return { logistic, gbdt };
 }
 
+/** One time-ordered validation slice of the training period, fit on every training row before it. */
+interface Fold {
+  fit: readonly FeatureRow[];
+  val: readonly FeatureRow[];
+  x: Float64Array[];
+  labels: Uint8Array;
+}
+
 /**
- * Fits a change-risk model on training rows (labels as known at the training cutoff). The latest
- * `validationShare` of them stops boosting, picks for each recency weighting the best of logistic,
- * trees, their blends and trees boosted on the logistic model (by AUC), and fits the calibrator;
- * then the members are refit on all rows. Deterministic for a given seed.
+ * The rolling-origin slices: the latest `share` of the (time-sorted) training rows cut into `count`
+ * consecutive slices, each scored by models fit on every row before it. Fewer slices when one of
+ * them would be too small, so a short history still gets a model (one slice: the old single split).
+ */
+function rollingFolds(sorted: readonly FeatureRow[], share: number, count: number, spec: FeatureSpec): Fold[] {
+  const start = Math.floor(sorted.length * (1 - share));
+  for (let k = Math.max(1, Math.floor(count)); k >= 1; k--) {
+    const bounds = Array.from({ length: k + 1 }, (_, i) => start + Math.floor((i * (sorted.length - start)) / k));
+    const slices = bounds.slice(0, -1).map((b, i) => ({ fit: sorted.slice(0, b), val: sorted.slice(b, bounds[i + 1]) }));
+    const enough = (rs: readonly FeatureRow[]): boolean => {
+      const positives = countPositives(rs);
+      return rs.length >= minRows && positives >= minPositives && positives < rs.length;
+    };
+    if (k > 1 && !slices.every((f) => enough(f.fit) && enough(f.val))) continue;
+    const only = slices[0];
+    if (k === 1 && only !== undefined) {
+      requireEnough(only.fit, 'training period before the held-out slice');
+      requireEnough(only.val, 'held-out (latest) slice of the training period');
+    }
+    return slices.map((f) => ({ ...f, x: f.val.map((r) => featureVector(spec, r.features)), labels: Uint8Array.from(f.val, (r) => r.label) }));
+  }
+  return [];
+}
+
+const mean = (xs: readonly number[]): number => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+/**
+ * Fits a change-risk model on training rows (labels as known at the cutoff). Rolling-origin
+ * validation inside the training period: the latest `validationShare` is cut into
+ * `validationFolds` time-ordered slices, each scored by candidates fit on every row before it; the
+ * AUC averaged over the slices stops boosting (mean rounds), picks for each recency weighting the
+ * best of logistic, trees, their blends and trees boosted on the logistic model, the combination
+ * and the weight of the plain logistic regression; the calibrator is fit on the slices' pooled
+ * scores; then the members are refit on all rows. Deterministic for a given seed.
  */
 export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOptions = {}): RiskModel {
-  const validationShare = options.validationShare ?? 0.2;
   const sorted = [...rows].sort((a, b) => a.time - b.time);
-  const cut = Math.floor(sorted.length * (1 - validationShare));
-  const fitRows = sorted.slice(0, cut);
-  const valRows = sorted.slice(cut);
-  requireEnough(fitRows, 'training period before the held-out slice');
-  requireEnough(valRows, 'held-out (latest) slice of the training period');
   const spec = buildFeatureSpec(sorted, options.derivedFeatures ?? true);
-  const valLabels = Uint8Array.from(valRows, (r) => r.label);
-  const valX = valRows.map((r) => featureVector(spec, r.features));
+  const folds = rollingFolds(sorted, options.validationShare ?? 0.3, options.validationFolds ?? 3, spec);
+  const pooledLabels = Uint8Array.from(folds.flatMap((f) => [...f.labels]));
   const halfLives = options.halfLifeMonths === undefined ? [null, 6, 12, 24] : Array.isArray(options.halfLifeMonths) ? options.halfLifeMonths : [options.halfLifeMonths];
   if (halfLives.length === 0) throw new FlowgateError('USAGE', 'halfLifeMonths is an empty list: give at least one half-life (or null).');
   const gbdtOptions: GbdtOptions = { seed: options.seed ?? 1, ...options.gbdt };
-  type Candidate = { shape: ModelShape; logisticWeight: number; treeWeight: number; auc: number; margins: number[]; rounds: number };
-  const tried: { validation: MemberValidation; best: Candidate }[] = [];
-  for (const halfLifeMonths of halfLives) {
-    const stage: Stage = { spec, rows: fitRows, options, gbdt: gbdtOptions, halfLifeMonths };
-    const plain = fitComponents(stage, 'plain', null, valRows);
-    const lrVal = valX.map((x) => logisticMargin(plain.logistic, x));
-    const gbVal = valX.map((x) => gbdtMargin(plain.gbdt.model, x));
-    const candidates: Candidate[] = [];
-    for (const w of options.blendWeights ?? [0, 0.25, 0.5, 0.75, 1]) {
-      const margins = lrVal.map((m, i) => (1 - w) * m + w * (gbVal[i] ?? 0));
-      candidates.push({ shape: w === 0 ? 'logistic' : w === 1 ? 'gbdt' : 'ensemble', logisticWeight: 1 - w, treeWeight: w, auc: auc(margins, valLabels), margins, rounds: plain.gbdt.rounds });
+  // Per candidate and slice: its log-odds on the slice, AUC there and boosting rounds.
+  type Candidate = { shape: ModelShape; logisticWeight: number; treeWeight: number; auc: number[]; margins: number[][]; rounds: number[] };
+  const candidatesOf: Candidate[][] = halfLives.map(() => []);
+  for (const fold of folds) {
+    for (const [h, halfLifeMonths] of halfLives.entries()) {
+      const stage: Stage = { spec, rows: fold.fit, options, gbdt: gbdtOptions, halfLifeMonths };
+      const plain = fitComponents(stage, 'plain', null, fold.val);
+      const lrVal = fold.x.map((x) => logisticMargin(plain.logistic, x));
+      const gbVal = fold.x.map((x) => gbdtMargin(plain.gbdt.model, x));
+      const found: Omit<Candidate, 'auc' | 'margins' | 'rounds'>[] = [];
+      const margins: number[][] = [];
+      const rounds: number[] = [];
+      for (const w of options.blendWeights ?? [0, 0.25, 0.5, 0.75, 1]) {
+        found.push({ shape: w === 0 ? 'logistic' : w === 1 ? 'gbdt' : 'ensemble', logisticWeight: 1 - w, treeWeight: w });
+        margins.push(lrVal.map((m, i) => (1 - w) * m + w * (gbVal[i] ?? 0)));
+        rounds.push(plain.gbdt.rounds);
+      }
+      if (options.boostedLogistic ?? true) {
+        const boosted = fitComponents(stage, 'boosted', null, fold.val, plain.logistic);
+        found.push({ shape: 'boosted-logistic', logisticWeight: 1, treeWeight: 1 });
+        margins.push(fold.x.map((x) => logisticMargin(boosted.logistic, x) + gbdtMargin(boosted.gbdt.model, x)));
+        rounds.push(boosted.gbdt.rounds);
+      }
+      const list = candidatesOf[h] ?? [];
+      found.forEach((c, i) => {
+        const into = (list[i] ??= { ...c, auc: [], margins: [], rounds: [] });
+        into.margins.push(margins[i] ?? []);
+        into.auc.push(auc(margins[i] ?? [], fold.labels));
+        into.rounds.push(rounds[i] ?? 1);
+      });
+      candidatesOf[h] = list;
     }
-    if (options.boostedLogistic ?? true) {
-      const boosted = fitComponents(stage, 'boosted', null, valRows, plain.logistic);
-      const margins = valX.map((x) => logisticMargin(boosted.logistic, x) + gbdtMargin(boosted.gbdt.model, x));
-      candidates.push({ shape: 'boosted-logistic', logisticWeight: 1, treeWeight: 1, auc: auc(margins, valLabels), margins, rounds: boosted.gbdt.rounds });
-    }
-    // The first best wins, so ties go to the simpler shape listed first.
-    const best = candidates.reduce((a, b) => (b.auc > a.auc + 1e-12 ? b : a));
-    const shapeAuc = (shape: ModelShape): number => candidates.filter((c) => c.shape === shape).reduce((m, c) => Math.max(m, c.auc), Number.NEGATIVE_INFINITY);
-    tried.push({
-      best,
-      validation: {
-        halfLifeMonths,
-        auc: { logistic: shapeAuc('logistic'), gbdt: shapeAuc('gbdt'), blend: shapeAuc('ensemble'), boostedLogistic: options.boostedLogistic ?? true ? shapeAuc('boosted-logistic') : null },
-        shape: best.shape,
-        bestAuc: best.auc,
-        gbdtRounds: best.rounds,
-      },
-    });
   }
-  const single = [tried.reduce((a, b) => (b.best.auc > a.best.auc + 1e-12 ? b : a))];
-  const meanMargins = (ts: typeof tried): number[] => valRows.map((_, i) => ts.reduce((sum, t) => sum + (t.best.margins[i] ?? 0), 0) / ts.length);
-  const averageAuc = auc(meanMargins(tried), valLabels);
+  const tried = halfLives.map((halfLifeMonths, h) => {
+    const candidates = candidatesOf[h] ?? [];
+    // The first best wins, so ties go to the simpler shape listed first.
+    const best = candidates.reduce((a, b) => (mean(b.auc) > mean(a.auc) + 1e-12 ? b : a));
+    const shapeAuc = (shape: ModelShape): number => candidates.filter((c) => c.shape === shape).reduce((m, c) => Math.max(m, mean(c.auc)), Number.NEGATIVE_INFINITY);
+    const validation: MemberValidation = {
+      halfLifeMonths,
+      auc: { logistic: shapeAuc('logistic'), gbdt: shapeAuc('gbdt'), blend: shapeAuc('ensemble'), boostedLogistic: options.boostedLogistic ?? true ? shapeAuc('boosted-logistic') : null },
+      shape: best.shape,
+      bestAuc: mean(best.auc),
+      gbdtRounds: Math.max(1, Math.round(mean(best.rounds))),
+    };
+    return { best, validation };
+  });
+  const single = [tried.reduce((a, b) => (b.validation.bestAuc > a.validation.bestAuc + 1e-12 ? b : a))];
+  // Per slice, the members' mean log-odds.
+  const meanMargins = (ts: typeof tried): number[][] => folds.map((fold, f) => fold.val.map((_, i) => ts.reduce((sum, t) => sum + (t.best.margins[f]?.[i] ?? 0), 0) / ts.length));
+  const meanAuc = (margins: number[][]): number => mean(folds.map((fold, f) => auc(margins[f] ?? [], fold.labels)));
+  const averageAuc = meanAuc(meanMargins(tried));
   const wanted = options.combine ?? 'average';
-  const combine = wanted === 'auto' ? (tried.length > 1 && averageAuc > (single[0]?.best.auc ?? 0) ? 'average' : 'best') : wanted;
+  const combine = wanted === 'auto' ? (tried.length > 1 && averageAuc > (single[0]?.validation.bestAuc ?? 0) ? 'average' : 'best') : wanted;
   const kept = combine === 'average' ? tried : single;
   const membersMargins = meanMargins(kept);
 
-  // The plain logistic regression, stacked with the members at the weight the held-out slice picks.
+  // The plain logistic regression, stacked with the members at the weight the slices pick.
   const plainWeights = options.plainLogisticWeights ?? [0, 0.25, 0.5, 0.75, 1];
   const plainSpec = buildFeatureSpec(sorted, false);
   const fitPlain = (rs: readonly FeatureRow[]): LogisticModel => widenLogistic(fitLogistic(featureColumns(plainSpec, rs), Uint8Array.from(rs, (r) => r.label), options.logistic), specNames(spec).length);
@@ -234,24 +306,28 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
   let valMargins = membersMargins;
   let plainReport: ValidationReport['plainLogistic'];
   if (plainWeights.length > 0) {
-    const plainVal = fitPlain(fitRows);
-    const plainMargins = valX.map((x) => logisticMargin(plainVal, x));
-    const stacked = plainWeights.map((w) => ({ weight: w, margins: membersMargins.map((m, i) => (1 - w) * m + w * (plainMargins[i] ?? 0)) }));
-    const scored = stacked.map((c) => ({ ...c, auc: auc(c.margins, valLabels) }));
+    const plainMargins = folds.map((fold) => {
+      const model = fitPlain(fold.fit);
+      return fold.x.map((x) => logisticMargin(model, x));
+    });
+    const stacked = plainWeights.map((w) => ({ weight: w, margins: membersMargins.map((ms, f) => ms.map((m, i) => (1 - w) * m + w * (plainMargins[f]?.[i] ?? 0))) }));
+    const scored = stacked.map((c) => ({ ...c, auc: meanAuc(c.margins) }));
     // The first best wins: ties keep the weight listed first.
     const chosen = scored.reduce((a, b) => (b.auc > a.auc + 1e-12 ? b : a));
     plainWeight = chosen.weight;
     valMargins = chosen.margins;
-    plainReport = { auc: auc(plainMargins, valLabels), weight: plainWeight, tried: scored.map((c) => ({ weight: c.weight, auc: c.auc })) };
+    plainReport = { auc: meanAuc(plainMargins), weight: plainWeight, tried: scored.map((c) => ({ weight: c.weight, auc: c.auc })) };
   }
-  const calibrator = fitCalibrator(options.calibration ?? 'isotonic', valMargins, valLabels);
-  const trainRows = options.refit ?? true ? sorted : fitRows;
+  const calibrator = fitCalibrator(options.calibration ?? 'isotonic', valMargins.flat(), pooledLabels);
+  const firstFold = folds[0];
+  const trainRows = options.refit ?? true ? sorted : (firstFold?.fit ?? sorted);
   const members = plainWeight === 1 ? [] : kept.map(({ best, validation }): RiskModelMember => {
     const stage: Stage = { spec, rows: trainRows, options, gbdt: gbdtOptions, halfLifeMonths: validation.halfLifeMonths };
-    const final = fitComponents(stage, best.shape === 'boosted-logistic' ? 'boosted' : 'plain', best.rounds);
+    const final = fitComponents(stage, best.shape === 'boosted-logistic' ? 'boosted' : 'plain', validation.gbdtRounds);
     return { halfLifeMonths: validation.halfLifeMonths, shape: best.shape, weight: (1 - plainWeight) / kept.length, logistic: final.logistic, gbdt: final.gbdt.model, logisticWeight: best.logisticWeight, treeWeight: best.treeWeight };
   });
   if (plainWeight > 0) members.push({ halfLifeMonths: null, shape: 'logistic', weight: plainWeight, plain: true, logistic: fitPlain(trainRows), gbdt: { kind: 'gbdt', base: 0, trees: [] }, logisticWeight: 1, treeWeight: 0 });
+  const held = folds.flatMap((f) => f.val);
   return {
     format: 'flowgate-risk-model',
     version: 1,
@@ -260,14 +336,22 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
     calibrator,
     training: { rows: sorted.length, positives: countPositives(sorted), from: sorted[0]?.time ?? 0, to: sorted[sorted.length - 1]?.time ?? 0 },
     validation: {
-      rows: valRows.length,
-      positives: countPositives(valRows),
-      from: valRows[0]?.time ?? 0,
-      to: valRows[valRows.length - 1]?.time ?? 0,
+      rows: held.length,
+      positives: countPositives(held),
+      from: held[0]?.time ?? 0,
+      to: held[held.length - 1]?.time ?? 0,
+      folds: folds.map((fold, f) => ({
+        fitRows: fold.fit.length,
+        rows: fold.val.length,
+        positives: countPositives(fold.val),
+        from: fold.val[0]?.time ?? 0,
+        to: fold.val[fold.val.length - 1]?.time ?? 0,
+        auc: auc(valMargins[f] ?? [], fold.labels),
+      })),
       members: tried.map((t) => t.validation),
       combine,
       ...(plainReport === undefined ? {} : { plainLogistic: plainReport }),
-      auc: auc(valMargins, valLabels),
+      auc: meanAuc(valMargins),
     },
   };
 }

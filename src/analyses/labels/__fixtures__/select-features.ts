@@ -55,6 +55,6 @@ for (const set of wanted) {
   const subset = pool.map((r) => ({ ...r, features: Object.fromEntries(Object.entries(r.features).filter(([k]) => !drop.has(k))) }));
   const r = evaluateChronological(subset, { gapDays, model: configs[config] ?? {} });
   console.log(
-    `${source} ${config} ${set.padEnd(13)} validation: train ${r.train.rows} (${r.train.positives}) val ${r.test.rows} (${r.test.positives}) model AUC ${r.model.auc.toFixed(3)} logistic ${r.baselines.logistic.auc.toFixed(3)} LA-only ${r.baselines.laOnly.auc.toFixed(3)} popt ${r.model.popt.toFixed(3)} ${r.chosen}`,
+    `${source} ${config} ${set.padEnd(13)} validation: train ${r.train.rows} (${r.train.positives}) val ${r.test.rows} (${r.test.positives}) model AUC ${r.model.auc.toFixed(4)} logistic ${r.baselines.logistic.auc.toFixed(4)} (inner validation ${r.validation.auc.toFixed(4)}) LA-only ${r.baselines.laOnly.auc.toFixed(3)} popt ${r.model.popt.toFixed(3)} ${r.chosen}`,
   );
 }
