@@ -3,6 +3,7 @@ import { computeMetrics, teamIndex, type FlowMetrics } from '../../analyses/metr
 import type { Period } from '../../analyses/metrics/dora.ts';
 import { loadFlowData } from '../../analyses/metrics/load.ts';
 import { isoDay } from '../../analyses/metrics/stats.ts';
+import { queueOutlook, type QueueOutlook } from '../../analyses/simulate/outlook.ts';
 import type { Store } from '../../store/store.ts';
 
 const day = 86_400;
@@ -22,6 +23,8 @@ export interface ReportOptions {
 export interface Report {
   metrics: FlowMetrics;
   comparison: FlowMetrics[];
+  /** The review queue simulated under the what-ifs (volume, auto lane); null with too few reviews. */
+  queue: QueueOutlook | null;
 }
 
 /** Parses `2025-01-01..2025-03-31` (inclusive end date) into a period. */
@@ -57,12 +60,13 @@ export async function buildReport(store: Store, repoId: number, options: ReportO
   const data = await loadFlowData(store, repoId, { filesSince: windowStart, tagsSince: windowStart });
   const now = options.now;
   const base = now === undefined ? {} : { now };
+  const queue = await queueOutlook(store, repoId);
 
   if (options.compare !== undefined && options.compare.length > 0) {
     const views = options.compare.map((period) => computeMetrics(data, { ...base, period, label: periodLabel(period) }));
     const last = views[views.length - 1];
     if (last === undefined) throw new FlowgateError('USAGE', 'Pass at least one period to --compare.');
-    return { metrics: last, comparison: views };
+    return { metrics: last, comparison: views, queue };
   }
   if (options.pilot !== undefined && options.pilot.length > 0) {
     const known = new Set(data.teams.map((t) => t.name));
@@ -78,7 +82,7 @@ export async function buildReport(store: Store, repoId: number, options: ReportO
     const inPilot = (author: string, email: string | null): boolean => teamsOf(author, email).some((t) => pilots.has(t));
     const pilot = computeMetrics(data, { ...base, period: main, label: `pilot: ${options.pilot.join(', ')}`, include: inPilot });
     const rest = computeMetrics(data, { ...base, period: main, label: 'the rest', include: (a, e) => !inPilot(a, e) });
-    return { metrics: computeMetrics(data, { ...base, period: main, label: periodLabel(main) }), comparison: [pilot, rest] };
+    return { metrics: computeMetrics(data, { ...base, period: main, label: periodLabel(main) }), comparison: [pilot, rest], queue };
   }
-  return { metrics: computeMetrics(data, { ...base, period: main, label: periodLabel(main) }), comparison: [] };
+  return { metrics: computeMetrics(data, { ...base, period: main, label: periodLabel(main) }), comparison: [], queue };
 }

@@ -4,6 +4,7 @@ import type { FlowMetrics } from '../../analyses/metrics/compute.ts';
 import { provenanceClasses } from '../../analyses/metrics/compute.ts';
 import { stages } from '../../analyses/metrics/flow.ts';
 import { isoDay } from '../../analyses/metrics/stats.ts';
+import type { QueueOutlook } from '../../analyses/simulate/outlook.ts';
 
 /** Colours shared by every chart (stages, provenance classes). */
 export const palette = {
@@ -230,4 +231,24 @@ export function ciChart(m: FlowMetrics): string {
     900,
     260,
   );
+}
+
+/** The simulated review queue: wait p50/p90 per what-if (bars) and reviewer utilisation (line). */
+export function queueOutlookChart(q: QueueOutlook): string {
+  const names = q.scenarios.map((s) => s.name);
+  return renderChart({
+    title: { text: 'Review queue, simulated: wait for a reviewer (hours) and utilisation', textStyle: { fontSize: 13 } },
+    legend: { top: 24 },
+    grid: { left: 60, right: 60, top: 60, bottom: 40 },
+    xAxis: { type: 'category', data: names },
+    yAxis: [
+      { type: 'value', name: 'hours' },
+      { type: 'value', name: 'utilisation %', max: 100 },
+    ],
+    series: [
+      { name: 'wait p50', type: 'bar', data: q.scenarios.map((s) => hours(s.waitP50 * 60)), itemStyle: { color: palette.pickup } },
+      { name: 'wait p90', type: 'bar', data: q.scenarios.map((s) => hours(s.waitP90 * 60)), itemStyle: { color: palette.review } },
+      { name: 'utilisation', type: 'line', yAxisIndex: 1, data: q.scenarios.map((s) => Math.round(s.utilisation * 100)), itemStyle: { color: palette.coding } },
+    ],
+  });
 }

@@ -3,7 +3,8 @@ import type { Band } from '../../analyses/metrics/dora.ts';
 import { stages } from '../../analyses/metrics/flow.ts';
 import { isoDay } from '../../analyses/metrics/stats.ts';
 import type { Warning } from '../../analyses/metrics/warnings.ts';
-import { ciChart, knowledgeChart, laneChart, provenanceMixChart, reviewerLoadChart, throughputChart, trendsChart, waterfallChart } from './charts.ts';
+import type { QueueOutlook } from '../../analyses/simulate/outlook.ts';
+import { ciChart, knowledgeChart, laneChart, provenanceMixChart, queueOutlookChart, reviewerLoadChart, throughputChart, trendsChart, waterfallChart } from './charts.ts';
 
 /**
  * View functions: each takes computed metrics and returns an HTML fragment (charts are inline SVG),
@@ -214,7 +215,20 @@ li.warning.triggered{border-left-color:#d73027}li.warning.ok{border-left-color:#
 `;
 
 /** The whole self-contained report page: no scripts, no external resources. */
-export function renderReportPage(m: FlowMetrics, options: { comparison?: readonly FlowMetrics[] } = {}): string {
+/** The review-queue simulation under the what-ifs (issue: when agents triple the changes, review is the constraint). */
+export function renderQueueOutlook(q: QueueOutlook | null | undefined): string {
+  if (q === undefined) return '';
+  if (q === null) return section('queue', 'Review queue: what-ifs', '<p class="derived">Too few reviews to measure the review queue (at least 10 in the last 90 days): import review events (docs/events.md).</p>');
+  const rows = q.scenarios.map((s) => [escapeHtml(s.name), String(s.requests), formatDuration(s.waitP50 * 60), formatDuration(s.waitP90 * 60), formatDuration(s.doneP90 * 60), s.meanQueue.toFixed(1), formatPercent(s.utilisation, 0)]);
+  const unstable = q.utilisation >= 1 ? '<p class="problem">The measured queue is unstable (utilisation at or above 100%): waits grow with the horizon.</p>' : '';
+  return section(
+    'queue',
+    'Review queue: what-ifs',
+    `${chartFigure('queue-outlook', queueOutlookChart(q))}${unstable}<p>Measured on ${q.reviews} reviews of the last ${q.windowDays} days by ${q.reviewers} reviewers (utilisation ${formatPercent(q.utilisation, 0)}), then simulated (discrete events, seeded; docs/routing.md). Volume multiplies arrivals; the auto lane takes its share out of human review.</p>${table(['scenario', 'reviews', 'wait p50', 'wait p90', 'done p90', 'mean queue', 'utilisation'], rows)}`,
+  );
+}
+
+export function renderReportPage(m: FlowMetrics, options: { comparison?: readonly FlowMetrics[]; queue?: QueueOutlook | null } = {}): string {
   const body = [
     renderSummary(m),
     renderComparison(options.comparison ?? []),
@@ -225,6 +239,7 @@ export function renderReportPage(m: FlowMetrics, options: { comparison?: readonl
     renderLanes(m),
     renderWarnings(m),
     renderReviewerLoad(m),
+    renderQueueOutlook(options.queue),
     renderKnowledge(m),
   ].join('\n');
   return `<!doctype html>

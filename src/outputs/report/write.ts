@@ -27,7 +27,7 @@ export async function writeReport(store: Store, options: WriteReportOptions): Pr
   if (repo === undefined) throw new FlowgateError('NOT_FOUND', `No repository with id ${options.repoId} in the store. Run \`flowgate analyze\` first.`);
   const report = await buildReport(store, options.repoId, options);
   const out = options.out ?? defaultReportPath(store, repo.key);
-  saveReport(out, renderReportPage(report.metrics, { comparison: report.comparison }));
+  saveReport(out, renderReportPage(report.metrics, { comparison: report.comparison, queue: report.queue }));
   return out;
 }
 

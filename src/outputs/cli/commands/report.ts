@@ -59,7 +59,7 @@ export function registerReport(program: Command): void {
           ? `${JSON.stringify(report.comparison.length > 0 ? report : report.metrics, null, 2)}\n`
           : flags.format === 'md'
             ? renderMarkdown(report)
-            : renderReportPage(report.metrics, { comparison: report.comparison });
+            : renderReportPage(report.metrics, { comparison: report.comparison, queue: report.queue });
       const out = flags.out ?? (flags.format === 'html' ? defaultReportPath(store, repo.key) : undefined);
       if (out === undefined) {
         process.stdout.write(text);
