@@ -30,21 +30,21 @@ export interface RiskModelOptions {
   boostedLogistic?: boolean;
   /**
    * With several half-lives: average the best model of each (the default), keep only the single
-   * best one, or (`auto`) whichever of the two scores higher on the held-out slice. Averaging won
+   * best one, or (`auto`) whichever of the two scores higher on the validation slices. Averaging won
    * on the training periods of five histories (mean validation AUC .805 against .802 for `auto`,
    * whose choice on one small slice is noisy): docs/risk-model.md.
    */
   combine?: 'average' | 'best' | 'auto';
   /**
-   * Weights tried on the held-out slice for a plain ridge logistic regression on the base features
+   * Weights tried on the validation slices for a plain ridge logistic regression on the base features
    * (no ratios, no recency weighting: the usual baseline) stacked with the members:
-   * (1 - w) * members + w * plain. 1 is the plain regression alone, so on the held-out slice the
+   * (1 - w) * members + w * plain. 1 is the plain regression alone, so on the validation slices the
    * kept model is never below it. [] turns the plain member off. Default [0, 0.25, 0.5, 0.75, 1].
    */
   plainLogisticWeights?: number[];
   /**
    * Weight training changes by recency: a change this many months older counts half (null: equal
-   * weights). A list is tried on the held-out slice and the best kept (default [null, 6, 12, 24]).
+   * weights). A list is tried on the validation slices and the best kept (default [null, 6, 12, 24]).
    */
   halfLifeMonths?: number | null | (number | null)[];
   seed?: number;
@@ -52,7 +52,7 @@ export interface RiskModelOptions {
   logistic?: LogisticOptions;
 }
 
-/** How one recency weighting fared on the held-out slice: AUC per shape, and the best shape. */
+/** How one recency weighting fared on the validation slices (mean AUC): AUC per shape, and the best shape. */
 export interface MemberValidation {
   halfLifeMonths: number | null;
   auc: { logistic: number; gbdt: number; blend: number; boostedLogistic: number | null };
@@ -82,7 +82,7 @@ export interface ValidationReport {
   /** Absent in models stored before rolling validation (one slice). */
   folds?: ValidationFold[];
   combine: 'average' | 'best';
-  /** The plain logistic regression on the base features: its held-out AUC and the weight it got (0: left out). */
+  /** The plain logistic regression on the base features: its mean AUC over the validation slices and the weight it got (0: left out). */
   plainLogistic?: { auc: number; weight: number; tried: { weight: number; auc: number }[] };
   /** AUC of the model as kept (the average of the members, or the single best, stacked with the plain regression). */
   auc: number;
