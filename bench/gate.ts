@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runAnalysis } from '../src/analyses/run.ts';
-import { runCli } from '../src/outputs/cli/main.ts';
+import { runCliInProcess } from '../src/outputs/cli/__fixtures__/in-process.ts';
 import { gitSync } from '../src/sources/git/git.ts';
 import { writeSyntheticHistory } from '../src/sources/git/__fixtures__/synthetic-history.ts';
 import { countChanges } from '../src/store/changes.ts';
@@ -118,19 +118,11 @@ function baseWithFiles(repoPath: string, head: string, files: number): { sha: st
   return { sha, files: count(high), back: high };
 }
 
-/** Runs a CLI command in this process with its standard output discarded; fails on a usage or internal error. */
+/** Runs a CLI command in this process with its output discarded; fails on a usage or internal error. */
 async function runQuiet(argv: string[]): Promise<void> {
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = () => true;
-  let status: number;
-  try {
-    status = await runCli(argv);
-  } finally {
-    process.stdout.write = write;
-    process.exitCode = undefined;
-  }
+  const { status, stderr } = await runCliInProcess(argv);
   // 0, or 10/11 (tier at or above --fail-on, blocked) are decisions; anything else is a failure.
-  if (status !== 0 && status !== 10 && status !== 11) throw new Error(`flowgate ${argv.join(' ')} exited ${status}`);
+  if (status !== 0 && status !== 10 && status !== 11) throw new Error(`flowgate ${argv.join(' ')} exited ${status}: ${stderr}`);
 }
 
 /** Median wall time in ms of `runs` calls after one warm-up call. */

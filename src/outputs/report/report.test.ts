@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RepoBuilder } from '../../sources/git/__fixtures__/repo-builder.ts';
-import { runCli } from '../cli/main.ts';
+import { runCliInProcess } from '../cli/__fixtures__/in-process.ts';
 import { buildHistory, start } from './__fixtures__/history.ts';
 
 const cli = resolve(import.meta.dirname, '../../../bin/flowgate.js');
@@ -25,31 +25,8 @@ function flowgateProcess(args: string[]): Run {
   return { status: out.status, stdout: out.stdout, stderr: out.stderr };
 }
 
-/**
- * The same CLI entry point in this process (no child process start-up or TypeScript compile per
- * call): the commands' standard output and error are captured while it runs.
- */
-async function flowgate(args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  const capture =
-    (into: string[]) =>
-    (chunk: string | Uint8Array): boolean => {
-      into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    };
-  process.stdout.write = capture(out);
-  process.stderr.write = capture(err);
-  try {
-    const status = await runCli(args);
-    return { status, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-  }
-}
+/** The same CLI entry point in this process: the commands' output captured while it runs. */
+const flowgate = (args: string[]): Promise<Run> => runCliInProcess(args);
 
 /** PR, review, check, deployment and incident events for the fixture history's PR #1. */
 function eventLines(mergeSha: string): string {

@@ -4,34 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RepoBuilder } from '../../../sources/git/__fixtures__/repo-builder.ts';
-import { runCli } from '../main.ts';
+import { runCliInProcess, type CliRun } from '../__fixtures__/in-process.ts';
 import { openTestStore, storeKinds, type TestStore } from '../../../store/__fixtures__/test-stores.ts';
 
 const cli = resolve(import.meta.dirname, '../../../../bin/flowgate.js');
 
 /** Runs the real CLI in this process (a child process per call costs seconds on a loaded machine), capturing its output. */
-async function inProcess(args: string[], env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  process.stdout.write = (chunk: string) => out.push(chunk) > 0;
-  process.stderr.write = (chunk: string) => err.push(chunk) > 0;
-  try {
-    const status = await runCli(args);
-    return { status, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-    process.exitCode = undefined;
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) Reflect.deleteProperty(process.env, k);
-      else process.env[k] = v;
-    }
-  }
-}
+const inProcess = (args: string[], env: Record<string, string>): Promise<CliRun> => runCliInProcess(args, env);
 const T0 = 1_700_000_000;
 const alice = { name: 'Alice', email: 'alice@example.com' };
 const dave = { name: 'Dave', email: 'dave@example.com' };
