@@ -96,7 +96,7 @@ function evidenceOf(target: PathEvidence, key: string): Evidence {
 }
 
 /** A change that touched a file: who wrote it, who merged it, when. */
-interface HistoryRow {
+export interface HistoryRow {
   path: string;
   changeId: number;
   sha: string;

@@ -1,16 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
+import type { HistoryRow } from './expertise.ts';
 
 /** One file of one stored change: the unit folder expertise is summed over. */
-export interface WindowRow {
-  path: string;
-  changeId: number;
-  sha: string;
-  kind: string;
-  authorId: number;
-  time: number;
-  added: number;
-  deleted: number;
+export interface WindowRow extends HistoryRow {
   changeAdded: number;
   changeDeleted: number;
 }
