@@ -75,7 +75,8 @@ describe('fitRiskModel', () => {
 
   it('validates on rolling time-ordered slices of the training period, each fit only on the rows before it', () => {
     const rows = syntheticRows(1500, 17, 1.5);
-    const model = fitRiskModel(rows, quick);
+    const rolling = { ...quick, validationShare: 0.3, validationFolds: 3 };
+    const model = fitRiskModel(rows, rolling);
     const folds = model.validation.folds ?? [];
     // The latest 30% of the training rows in three consecutive slices.
     expect(folds.map((f) => f.rows)).toEqual([150, 150, 150]);
@@ -92,7 +93,7 @@ describe('fitRiskModel', () => {
     expect(model.validation.auc).toBe(Math.max(...(model.validation.plainLogistic?.tried.map((t) => t.auc) ?? [])));
 
     // A short history gets fewer (here one) slices instead of no model.
-    const short = fitRiskModel(syntheticRows(200, 17, 1.5), quick);
+    const short = fitRiskModel(syntheticRows(200, 17, 1.5), rolling);
     expect(short.validation.folds?.map((f) => f.rows)).toEqual([60]);
   });
 
