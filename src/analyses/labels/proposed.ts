@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Database } from '../../store/schema.ts';
+import type { ChangeFileTable, Database } from '../../store/schema.ts';
 import { computeFeatures, directoryOf, subsystemOf, yearOf, type AuthorHistory, type ChangeFeatures, type FeatureChange, type FeatureFile } from '../features/compute.ts';
 
 /*
@@ -136,14 +136,7 @@ interface SubsetChange {
 }
 
 /** A stored file row as the queries here read it. */
-interface FileRow {
-  change_id: number;
-  path: string;
-  old_path: string | null;
-  status: string;
-  added: number | null;
-  deleted: number | null;
-}
+type FileRow = Omit<ChangeFileTable, 'binary'>;
 
 const asFile = (f: FileRow): FeatureFile => ({ path: f.path, oldPath: f.old_path, status: f.status, added: f.added, deleted: f.deleted });
 
