@@ -40,10 +40,22 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
     provider: provider(dialect),
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's check for its bookkeeping table introspects every schema of the database; another
+  // process dropping its own schema meanwhile makes that catalog query fail (3F000, "schema ...
+  // does not exist") before any migration ran. Nothing was applied, so trying again is safe.
+  for (let attempt = 1; attempt < 5 && results === undefined && pgCode(error) === '3F000'; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error === undefined) return;
   const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
   throw new FlowgateError('STORE_FAILED', `Migrating the store failed at ${failed}: ${(error as Error).message}`, {
     cause: error,
   });
+}
+
+/** The PostgreSQL error code of an error, if it has one. */
+function pgCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
