@@ -11,8 +11,11 @@ import { repositoryKey } from './miner.ts';
 
 const cli = resolve(import.meta.dirname, '../../../bin/flowgate.js');
 
-/** Runs `flowgate analyze` and kills it with SIGKILL after `afterMs`; resolves with the exit signal or code. */
-function analyzeAndKill(repo: string, store: TestStore, afterMs: number | null): Promise<string> {
+/** When to kill: after some milliseconds (start-up, before any batch), or once the store holds this many changes. */
+type KillAt = { afterMs: number } | { changes: number } | null;
+
+/** Runs `flowgate analyze` and kills it with SIGKILL at `killAt`; resolves with the exit signal or code. */
+function analyzeAndKill(repo: string, store: TestStore, killAt: KillAt): Promise<string> {
   return new Promise((done, fail) => {
     const env = { ...process.env, CI: 'true', ...(store.schema === undefined ? {} : { FLOWGATE_DB_SCHEMA: store.schema }) };
     const child = spawn(process.execPath, [cli, 'analyze', repo, '--db', store.location, '--no-report', '--no-steps', '--batch-size', '7', '--json'], {
@@ -20,12 +23,26 @@ function analyzeAndKill(repo: string, store: TestStore, afterMs: number | null):
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
+    let exited = false;
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = afterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), afterMs);
+    const timer = killAt !== null && 'afterMs' in killAt ? setTimeout(() => child.kill('SIGKILL'), killAt.afterMs) : null;
+    // By progress, not by time: a fast machine finishes a run before any fixed delay.
+    const watch = async (target: number): Promise<void> => {
+      while (!exited) {
+        const row = await store.db.selectFrom('changes').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();
+        if (Number(row?.n ?? 0) >= target) {
+          child.kill('SIGKILL');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    if (killAt !== null && 'changes' in killAt) void watch(killAt.changes).catch(fail);
     child.on('error', fail);
     child.on('close', (code, signal) => {
+      exited = true;
       if (timer !== null) clearTimeout(timer);
-      if (afterMs === null && code !== 0) fail(new Error(`analyze failed (${code}): ${stderr}`));
+      if (killAt === null && code !== 0) fail(new Error(`analyze failed (${code}): ${stderr}`));
       done(signal ?? String(code));
     });
   });
@@ -42,12 +59,13 @@ describe.each(storeKinds)('kill -9 during analyze on %s', (kind) => {
   it('resumes after random kills and ends equal to an uninterrupted run', async () => {
     const killed = await openTestStore(kind);
     const reference = await openTestStore(kind);
-    // A seeded sequence of kill points, from before the first batch to mid-run.
+    // A seeded sequence of kill points: once during start-up, then at growing, random numbers of stored changes.
     let seed = kind === 'sqlite' ? 7 : 11;
     const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const signals: string[] = [];
-    for (let i = 0; i < 4; i += 1) signals.push(await analyzeAndKill(repoDir, killed, 600 + Math.floor(random() * 1800)));
-    expect(signals).toContain('SIGKILL');
+    const points = [1, 2, 3].map(() => 10 + Math.floor(random() * 560)).sort((a, b) => a - b);
+    const signals: string[] = [await analyzeAndKill(repoDir, killed, { afterMs: 300 })];
+    for (const changes of points) signals.push(await analyzeAndKill(repoDir, killed, { changes }));
+    expect(signals.slice(1)).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL']);
     await analyzeAndKill(repoDir, killed, null);
 
     await runAnalysis(reference, repoDir, { mineOnly: true });
