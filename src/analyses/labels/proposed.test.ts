@@ -5,6 +5,7 @@ import { runAnalysis } from '../run.ts';
 import { LabelsConfig } from './config.ts';
 import { featuresForChange, featuresForChangeByFullPass, type ProposedChange } from './model.ts';
 import { runLabels } from './run.ts';
+import { storedAsProposed } from './__fixtures__/stored-as-proposed.ts';
 
 const ada = { name: 'Ada', email: 'ada@example.com' };
 const bob = { name: 'Bob', email: 'bob@example.com' };
@@ -76,25 +77,12 @@ describe.each(storeKinds)('features of a proposed change on %s', (kind) => {
   }
 
   /** Every stored change as if it were proposed now (after the whole stored history). */
-  async function storedAsProposed(repoId: number): Promise<ProposedChange[]> {
+  async function allStoredAsProposed(repoId: number): Promise<ProposedChange[]> {
     const db = store!.db;
     const fixes = new Map((await db.selectFrom('fixes').select(['change_id', 'kind']).execute()).map((f) => [f.change_id, f.kind]));
-    const changes = await db.selectFrom('changes').select(['id', 'commit_time', 'author_id', 'kind', 'provenance', 'subject']).where('repo_id', '=', repoId).orderBy('position').execute();
+    const changes = await db.selectFrom('changes').select('id').where('repo_id', '=', repoId).orderBy('position').execute();
     const out: ProposedChange[] = [];
-    for (const c of changes) {
-      const files = await db.selectFrom('change_files').select(['path', 'old_path', 'status', 'added', 'deleted']).where('change_id', '=', c.id).execute();
-      const fix = fixes.get(c.id);
-      out.push({
-        time: c.commit_time,
-        authorId: c.author_id,
-        kind: c.kind,
-        provenance: c.provenance,
-        commits: 1,
-        title: c.subject,
-        files: files.map((f) => ({ path: f.path, oldPath: f.old_path, status: f.status, added: f.added, deleted: f.deleted })),
-        ...(fix === undefined ? {} : { isFix: true, isRevert: fix === 'revert' }),
-      });
-    }
+    for (const c of changes) out.push(await storedAsProposed(db, c.id, fixes.get(c.id)));
     return out;
   }
 
@@ -125,7 +113,7 @@ describe.each(storeKinds)('features of a proposed change on %s', (kind) => {
     // Its fix became known before the change dated ahead, which the pass reads first: the label never applies.
     expect(earlyLabel?.known_at).toBeLessThan(ahead.commit_time);
 
-    const stored = await storedAsProposed(repoId);
+    const stored = await allStoredAsProposed(repoId);
     expect(stored.length).toBe(14);
     const authorIds = [...new Set(stored.map((s) => s.authorId))];
     const tip = stored[stored.length - 1]!;
@@ -184,7 +172,7 @@ describe.each(storeKinds)('features of a proposed change on %s', (kind) => {
     grown.write('lib/a.ts', lines('a', 9).replace('a2 = 2', 'a2 = 3').replace('a6 = 6', 'a6 = 68'));
     grown.commit('Fix a again', { author: ada, time: tip.time + 4 * 86_400 });
     expect(await analyze(grown.dir)).toBe(repoId);
-    await expectSame(repoId, [...(await storedAsProposed(repoId)).slice(-4), ...fresh]);
+    await expectSame(repoId, [...(await allStoredAsProposed(repoId)).slice(-4), ...fresh]);
     const after = await featuresForChange(store, repoId, fresh[0]!);
     expect(after.nuc).toBe(onA.nuc! + 2);
   });

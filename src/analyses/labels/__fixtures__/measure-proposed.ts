@@ -8,6 +8,7 @@
 import { openStore } from '../../../store/store.ts';
 import { currentModel, featuresForChange, featuresForChangeByFullPass, scoreChange, type ProposedChange } from '../model.ts';
 import { loadFixes } from '../store.ts';
+import { storedAsProposed } from './stored-as-proposed.ts';
 
 const [, , url, samplesArg, runsArg] = process.argv;
 if (url === undefined) throw new Error('usage: measure-proposed.ts <db> [samples] [runs]');
@@ -16,21 +17,7 @@ const runs = Number(runsArg ?? 5);
 const store = await openStore({ url });
 const repo = await store.db.selectFrom('repositories').select('id').executeTakeFirstOrThrow();
 
-async function proposedOf(id: number, fixes: Map<number, string>): Promise<ProposedChange> {
-  const c = await store.db.selectFrom('changes').select(['commit_time', 'author_id', 'kind', 'provenance', 'subject']).where('id', '=', id).executeTakeFirstOrThrow();
-  const files = await store.db.selectFrom('change_files').select(['path', 'old_path', 'status', 'added', 'deleted']).where('change_id', '=', id).execute();
-  const kind = fixes.get(id);
-  return {
-    time: c.commit_time,
-    authorId: c.author_id,
-    kind: c.kind,
-    provenance: c.provenance,
-    commits: 1,
-    title: c.subject,
-    files: files.map((f) => ({ path: f.path, oldPath: f.old_path, status: f.status, added: f.added, deleted: f.deleted })),
-    ...(kind === undefined ? {} : { isFix: true, isRevert: kind === 'revert' }),
-  };
-}
+const proposedOf = (id: number, fixes: Map<number, string>): Promise<ProposedChange> => storedAsProposed(store.db, id, fixes.get(id));
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const fixes = await loadFixes(store.db, repo.id);
