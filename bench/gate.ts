@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,6 +8,7 @@ import { writeSyntheticHistory } from '../src/sources/git/__fixtures__/synthetic
 import { countChanges } from '../src/store/changes.ts';
 import { getRepository } from '../src/store/repositories.ts';
 import { openStore } from '../src/store/store.ts';
+import { cliMs, medianMs } from './timing.ts';
 import type { BenchResult } from './types.ts';
 
 /**
@@ -41,13 +41,12 @@ export async function run(): Promise<BenchResult[]> {
     const wideBase = baseWithFiles(repoPath, head, 1000);
     const check = (from: string): string[] => ['check', '--base', from, '--head', head, repoPath, '--db', db, '--format', 'json'];
     const small = await medianMs(runs, () => runQuiet(check(base)));
-    const smallGit = await medianMs(runs, () => Promise.resolve(gitSync(repoPath, ['diff', '--numstat', '-M', `${base}...${head}`])));
+    const smallGit = await medianMs(runs, () => gitSync(repoPath, ['diff', '--numstat', '-M', `${base}...${head}`]));
     const wide = await medianMs(runs, () => runQuiet(check(wideBase.sha)));
-    const wideGit = await medianMs(runs, () => Promise.resolve(gitSync(repoPath, ['diff', '--numstat', '-M', `${wideBase.sha}...${head}`])));
+    const wideGit = await medianMs(runs, () => gitSync(repoPath, ['diff', '--numstat', '-M', `${wideBase.sha}...${head}`]));
 
-    const cli = resolve(import.meta.dirname, '../bin/flowgate.js');
-    const startup = await medianMs(3, () => Promise.resolve(execFileSync(process.execPath, [cli, '--version'], { stdio: 'ignore' })));
-    const process1 = await medianMs(3, () => Promise.resolve(execFileSync(process.execPath, [cli, ...check(base)], { stdio: 'ignore' })));
+    const startup = await medianMs(3, () => cliMs(['--version']));
+    const process1 = await medianMs(3, () => cliMs(check(base)));
     const about = `${label}: ${changes} changes; median of ${runs}`;
     return [
       {
@@ -123,17 +122,4 @@ async function runQuiet(argv: string[]): Promise<void> {
   const { status, stderr } = await runCliInProcess(argv);
   // 0, or 10/11 (tier at or above --fail-on, blocked) are decisions; anything else is a failure.
   if (status !== 0 && status !== 10 && status !== 11) throw new Error(`flowgate ${argv.join(' ')} exited ${status}: ${stderr}`);
-}
-
-/** Median wall time in ms of `runs` calls after one warm-up call. */
-async function medianMs(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? 0;
 }

@@ -11,6 +11,7 @@ import { buildReport } from '../src/outputs/report/build.ts';
 import { renderReportPage } from '../src/outputs/report/views.ts';
 import { listRepositories } from '../src/store/repositories.ts';
 import { openStore, type Store } from '../src/store/store.ts';
+import { cliMs, cliPath } from './timing.ts';
 import type { BenchResult } from './types.ts';
 
 /**
@@ -67,13 +68,8 @@ export async function run(): Promise<BenchResult[]> {
     const dir = mkdtempSync(join(tmpdir(), 'flowgate-bench-report-out-'));
     cleanup.push(dir);
     const out = join(dir, 'report.html');
-    const cli = resolve(import.meta.dirname, '../bin/flowgate.js');
-    t = performance.now();
-    execFileSync(process.execPath, [cli, '--version'], { stdio: 'ignore' });
-    const startupSeconds = (performance.now() - t) / 1000;
-    t = performance.now();
-    execFileSync(process.execPath, [cli, 'report', repoArg, '--db', source.db, '--out', out], { stdio: ['ignore', 'ignore', 'ignore'] });
-    const cliSeconds = (performance.now() - t) / 1000;
+    const startupSeconds = cliMs(['--version']) / 1000;
+    const cliSeconds = cliMs(['report', repoArg, '--db', source.db, '--out', out]) / 1000;
 
     const shot = process.env['FLOWGATE_BENCH_SCREENSHOT'];
     if (shot !== undefined && shot !== '') {
@@ -134,7 +130,7 @@ async function benchStore(cleanup: string[]): Promise<BenchStore | null> {
       return null;
     }
     console.log(`report: analyzing ${repoPath} into ${db} first (set FLOWGATE_BENCH_DB to reuse an analyzed store)`);
-    execFileSync(process.execPath, [resolve(import.meta.dirname, '../bin/flowgate.js'), 'analyze', repoPath, '--db', db, '--no-report'], { stdio: 'inherit' });
+    execFileSync(process.execPath, [cliPath, 'analyze', repoPath, '--db', db, '--no-report'], { stdio: 'inherit' });
     return { store: await openStore({ url: db }), db, repoPath, label: repoPath };
   }
   console.log('report: no FLOWGATE_BENCH_DB or FLOWGATE_BENCH_REPO: using a SYNTHETIC 50,000-change history with generated events');
