@@ -7,6 +7,7 @@ import { erlangC } from '../src/analyses/simulate/erlang.ts';
 import { simulateQueue } from '../src/analyses/simulate/queue.ts';
 import { seededRandom } from '../src/analyses/simulate/random.ts';
 import { openStore, type Store } from '../src/store/store.ts';
+import { mmcExample } from '../src/analyses/simulate/__fixtures__/mmc.ts';
 import { quantileOf } from './timing.ts';
 import type { BenchResult } from './types.ts';
 
@@ -216,15 +217,7 @@ export async function run(): Promise<BenchResult[]> {
     }
 
     const simStarted = performance.now();
-    const sim = simulateQueue({
-      seed: 42,
-      horizonMinutes: 60 * 60_000,
-      warmupMinutes: 60 * 500,
-      arrivals: [{ tier: 'standard', ratePerHour: 3 }],
-      service: { standard: { kind: 'exponential', meanMinutes: 50 } },
-      reviewers: ['r1', 'r2', 'r3', 'r4'].map((id) => ({ id })),
-      maxOpenPerReviewer: 1,
-    });
+    const sim = simulateQueue(mmcExample);
     const simMs = performance.now() - simStarted;
     const exact = erlangC(3 / 60, 1 / 50, 4);
 

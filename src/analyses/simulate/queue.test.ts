@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { mmcExample } from './__fixtures__/mmc.ts';
 import { erlangC } from './erlang.ts';
 import { applyWhatIf, simulateQueue, simulationSeries, type QueueParams } from './queue.ts';
 
-/** M/M/4: 3 requests an hour, 50-minute reviews, utilisation 0.625. */
-const mmc: QueueParams = {
-  seed: 42,
-  horizonMinutes: 60 * 60_000,
-  warmupMinutes: 60 * 500,
-  arrivals: [{ tier: 'standard', ratePerHour: 3 }],
-  service: { standard: { kind: 'exponential', meanMinutes: 50 } },
-  reviewers: ['r1', 'r2', 'r3', 'r4'].map((id) => ({ id })),
-  maxOpenPerReviewer: 1,
-};
+const mmc = mmcExample;
 
 describe('simulateQueue', () => {
   it('agrees with the M/M/c closed form (Erlang C) within 5%', () => {
