@@ -8,6 +8,7 @@ import * as gate from './migrations/0004-gate.ts';
 import * as service from './migrations/0005-service.ts';
 import * as serviceDecisions from './migrations/0006-service-decisions.ts';
 import * as repositoryRemote from './migrations/0007-repository-remote.ts';
+import * as featureReadPaths from './migrations/0008-feature-read-paths.ts';
 
 type MigrationModule = { up: (db: Kysely<unknown>, dialect: Dialect) => Promise<void> };
 
@@ -20,6 +21,7 @@ const migrations: [string, MigrationModule][] = [
   ['0005-service', service],
   ['0006-service-decisions', serviceDecisions],
   ['0007-repository-remote', repositoryRemote],
+  ['0008-feature-read-paths', featureReadPaths],
 ];
 
 function provider(dialect: Dialect): MigrationProvider {

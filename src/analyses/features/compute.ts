@@ -57,8 +57,8 @@ interface FileState {
   bugs: number;
 }
 
-/** A folder's history: changes, fixes and known defects that touched files in it. */
-interface DirState {
+/** A folder's history: changes, fixes and known defects that touched files directly in it. */
+export interface DirHistory {
   changes: number;
   fixes: number;
   bugs: number;
@@ -73,6 +73,13 @@ export interface AuthorHistory {
   bugs: number;
 }
 type AuthorState = AuthorHistory;
+type DirState = DirHistory;
+
+/** What changes left out of a pass over part of the history did: by author, and by folder. */
+export interface PassSeed {
+  authors?: ReadonlyMap<number, AuthorHistory>;
+  dirs?: ReadonlyMap<string, DirHistory>;
+}
 
 const day = 86_400;
 /** Changes to the touched files within this window count as recent activity. */
@@ -111,15 +118,16 @@ export function directoryOf(path: string): string {
  * (line count from accumulated added - deleted, following renames; developers; last change; the
  * changes, fixes and known defects that touched it) and per-author state (changes, by year and by
  * subsystem; known defects). A defect counts only from the moment its fix landed. `wanted` limits
- * which changes' features are returned (the state is still built from all of them). `authors`
- * seeds what authors did in changes left out of `changes` (a pass over part of the history).
+ * which changes' features are returned (the state is still built from all of them). `seed` holds
+ * what authors and folders did in changes left out of `changes` (a pass over part of the history).
  */
-export function computeFeatures(changes: readonly FeatureChange[], knowledge: FeatureKnowledge, wanted?: (position: number) => boolean, seeded?: ReadonlyMap<number, AuthorHistory>): Map<number, ChangeFeatures> {
+export function computeFeatures(changes: readonly FeatureChange[], knowledge: FeatureKnowledge, wanted?: (position: number) => boolean, seed: PassSeed = {}): Map<number, ChangeFeatures> {
   const files = new Map<string, FileState>();
   const authors = new Map<number, AuthorState>();
-  for (const [id, a] of seeded ?? []) authors.set(id, { changes: a.changes, byYear: new Map(a.byYear), bySubsystem: new Map(a.bySubsystem), bugs: a.bugs });
+  for (const [id, a] of seed.authors ?? []) authors.set(id, { changes: a.changes, byYear: new Map(a.byYear), bySubsystem: new Map(a.bySubsystem), bugs: a.bugs });
   const touchedBy = new Map<number, { files: FileState[]; dirs: DirState[]; author: AuthorState }>();
   const dirs = new Map<string, DirState>();
+  for (const [dir, d] of seed.dirs ?? []) dirs.set(dir, { ...d });
   const labels = [...knowledge.labels].sort((a, b) => a.knownAt - b.knownAt);
   const counted = new Set<number>();
   let nextLabel = 0;
@@ -128,6 +136,16 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
   const stamp = new Int32Array(changes.reduce((m, c) => Math.max(m, c.position + 1), 0));
   let stampValue = 0;
   const out = new Map<number, ChangeFeatures>();
+  // Paths recur across a history (each is classified by several regular expressions): once per path per pass.
+  const kinds = new Map<string, FileKind>();
+  const kindOf = (path: string): FileKind => {
+    let kind = kinds.get(path);
+    if (kind === undefined) {
+      kind = fileKind(path);
+      kinds.set(path, kind);
+    }
+    return kind;
+  };
 
   for (const change of [...changes].sort((a, b) => a.position - b.position)) {
     // Defects whose fixes landed by now become known: on the files and to the author.
@@ -171,15 +189,17 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
     let nuc = 0;
 
     for (const file of change.files) {
+      subsystems.add(subsystemOf(file.path));
+      directories.add(directoryOf(file.path));
+      // The rest only feeds this change's own features: skipped when they are not wanted.
+      if (!want) continue;
       const previous = files.get(file.oldPath ?? file.path);
       const added = file.added ?? 0;
       const deleted = file.deleted ?? 0;
       la += added;
       ld += deleted;
       churnByFile.push(added + deleted);
-      subsystems.add(subsystemOf(file.path));
-      directories.add(directoryOf(file.path));
-      const kind = fileKind(file.path);
+      const kind = kindOf(file.path);
       kindCounts.set(kind, (kindCounts.get(kind) ?? 0) + 1);
       if (kind === 'test') laTest += added;
       if (kind === 'code') {
@@ -189,8 +209,7 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
       if (file.status === 'A') created += 1;
       if (file.status === 'D') removed += 1;
       if (file.status === 'R') renamed += 1;
-      // The rest only feeds this change's own features: skipped when they are not wanted.
-      if (previous === undefined || !want) continue;
+      if (previous === undefined) continue;
       lt += previous.lines;
       if (previous.kind === 'code') ltCode += previous.lines;
       for (let k = previous.changes.length - 1; k >= 0; k--) {
@@ -282,7 +301,7 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
     for (const file of change.files) {
       const key = file.oldPath ?? file.path;
       const state = files.get(key) ?? { lines: 0, kind: 'other', lastTime: 0, changes: [], developers: new Set<number>(), fixes: 0, bugs: 0 };
-      state.kind = fileKind(file.path);
+      state.kind = kindOf(file.path);
       if (file.oldPath !== null && file.oldPath !== file.path) files.delete(file.oldPath);
       state.lines = Math.max(0, state.lines + (file.added ?? 0) - (file.deleted ?? 0));
       state.lastTime = change.time;

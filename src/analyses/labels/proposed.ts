@@ -1,6 +1,7 @@
 import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ChangeFileTable, Database } from '../../store/schema.ts';
-import { computeFeatures, directoryOf, subsystemOf, yearOf, type AuthorHistory, type ChangeFeatures, type FeatureChange, type FeatureFile } from '../features/compute.ts';
+import { folderKey, folderKeyOf } from '../../store/migrations/0008-feature-read-paths.ts';
+import { computeFeatures, directoryOf, subsystemOf, yearOf, type AuthorHistory, type ChangeFeatures, type DirHistory, type FeatureChange, type FeatureFile } from '../features/compute.ts';
 
 /*
  * The features of a proposed change (a pull request at the gate) as if it landed after the stored
@@ -8,12 +9,17 @@ import { computeFeatures, directoryOf, subsystemOf, yearOf, type AuthorHistory, 
  * stored changes its features depend on. They are:
  *
  * - the lineage of its files: every stored change with a file whose state flows into one of the
- *   proposed change's files (followed back through renames), or that moved or deleted such a file
- *   (with all their files, in stored order, so renames within one change apply as in the full pass);
- * - the changes with a file directly in one of its folders (dir_changes, dir_fixes, dir_bugs);
+ *   proposed change's files (followed back through renames), or that moved or deleted such a file,
+ *   with those rows; these are replayed;
+ * - the changes with a file directly in one of its folders (dir_changes, dir_fixes, dir_bugs): only
+ *   their number, fixes and known defects per folder matter, so those outside the lineage are
+ *   counted into the folders' seed instead of being replayed;
  * - its author's changes, with the top-level folders they touched among the proposed change's (EXP,
- *   REXP, SEXP, the author's escapes);
+ *   REXP, SEXP, the author's escapes), likewise counted into the author's seed;
  * - fixes among those, and the defect labels of those changes that the full pass would apply.
+ *
+ * Migration 0008 indexes each of these reads (a file's rows by path, changes by folder, renames, the
+ * change columns the pass reads).
  *
  * A label reaches the pass at the first change whose time is at or past its fix's time; the full
  * pass drops it when its inducing change comes later (commit times are not always in mainline
@@ -27,23 +33,27 @@ type Db = Kysely<Database>;
 /** A change not on the mainline yet (a pull request at the gate), as the feature pass reads it. */
 export type ProposedChange = Omit<FeatureChange, 'position' | 'knownBy' | 'subsystems'> & { isFix?: boolean; isRevert?: boolean };
 
-/** Bound values per IN list (SQLite allows 32,766; stay far below). */
-const inChunk = 500;
-
 /** Paths bound in one query beside a chunk of ids, within both engines' limits on bound values. */
 const maxBoundPaths = 4_000;
 
-function chunks<T>(items: readonly T[], size = inChunk): T[][] {
+function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
 
-/** One stored rename (or copy): a file whose state moved from `oldPath` to `path`. */
-interface StoredRename {
-  changeId: number;
-  path: string;
-  oldPath: string;
+/** A stored file row as the queries here read it. */
+type FileRow = Omit<ChangeFileTable, 'binary'>;
+
+/** One stored rename (or copy): a file whose state moved from `old_path` to `path`. */
+type StoredRename = FileRow & { old_path: string };
+
+/** What the feature pass reads of a stored change row. */
+interface ChangeMeta {
+  id: number;
+  position: number;
+  commit_time: number;
+  author_id: number;
 }
 
 /** What the fast path needs of the whole history; read once per stored mainline tip and kept. */
@@ -57,10 +67,14 @@ interface RepoIndex {
   renamesFrom: Map<string, StoredRename[]>;
   /** For changes whose commit time is below an earlier change's: position -> that running maximum. */
   lateMax: Map<number, number>;
+  /** Every change row of the repository by id (the columns the pass reads; a covering index, migration 0008). */
+  changes: Map<number, ChangeMeta>;
 }
 
 /** Per connection, per repository: the latest RepoIndex (the gate service asks many times). */
 const indexes = new WeakMap<object, Map<number, RepoIndex>>();
+
+const fileColumns = ['change_id', 'path', 'old_path', 'status', 'added', 'deleted'] as const;
 
 async function repoIndex(db: Db, repoId: number): Promise<RepoIndex | null> {
   const tip = await db.selectFrom('changes').select(['position', 'sha']).where('repo_id', '=', repoId).orderBy('position', 'desc').limit(1).executeTakeFirst();
@@ -72,33 +86,36 @@ async function repoIndex(db: Db, repoId: number): Promise<RepoIndex | null> {
 
   const renamesTo = new Map<string, StoredRename[]>();
   const renamesFrom = new Map<string, StoredRename[]>();
-  // Every repository's renames (one scan: old_path has no index); another repository's can only
-  // add paths to a lineage, whose changes are then kept to this repository by their rows.
-  const rows = await db.selectFrom('change_files').select(['change_id', 'path', 'old_path']).where('old_path', 'is not', null).execute();
+  // Every repository's renames (a partial index holds them); another repository's can only add
+  // paths to a lineage, whose changes are then kept to this repository by their rows.
+  const rows = await db.selectFrom('change_files').select(fileColumns).where('old_path', 'is not', null).execute();
   for (const r of rows) {
     if (r.old_path === null) continue;
-    const rename = { changeId: r.change_id, path: r.path, oldPath: r.old_path };
+    const rename = { ...r, old_path: r.old_path };
     renamesTo.set(r.path, [...(renamesTo.get(r.path) ?? []), rename]);
     renamesFrom.set(r.old_path, [...(renamesFrom.get(r.old_path) ?? []), rename]);
   }
-  // Only the changes whose commit time is below an earlier change's are returned (often none).
-  const late = await sql<{ position: number | string; m: number | string }>`
-    select position, m from (
-      select position, commit_time, max(commit_time) over (order by position rows between unbounded preceding and current row) as m
-      from changes where repo_id = ${repoId}
-    ) w where m > commit_time`.execute(db);
-  const index: RepoIndex = {
-    key,
-    tipPosition: tip.position,
-    maxTime: newest.commit_time,
-    renamesTo,
-    renamesFrom,
-    lateMax: new Map(late.rows.map((r) => [Number(r.position), Number(r.m)])),
-  };
+  // Every change (a wide proposed change needs a large share of them, and the running maximum of
+  // commit time needs them all): one pass over a covering index, cheaper than a window query.
+  const changes = new Map<number, ChangeMeta>();
+  const lateMax = new Map<number, number>();
+  let running = -Infinity;
+  for (const r of await db.selectFrom('changes').select(['id', 'position', 'commit_time', 'author_id']).where('repo_id', '=', repoId).orderBy('position').execute()) {
+    changes.set(r.id, r);
+    // Only the changes whose commit time is below an earlier change's (often none).
+    if (running > r.commit_time) lateMax.set(r.position, running);
+    running = Math.max(running, r.commit_time);
+  }
+  const index: RepoIndex = { key, tipPosition: tip.position, maxTime: newest.commit_time, renamesTo, renamesFrom, lateMax, changes };
   const perRepo = indexes.get(db) ?? new Map<number, RepoIndex>();
   perRepo.set(repoId, index);
   indexes.set(db, perRepo);
   return index;
+}
+
+/** Reads what every proposed change's features need of the stored history (kept per connection), before its files are known. */
+export async function prepareProposedFeatures(db: Db, repoId: number): Promise<void> {
+  await repoIndex(db, repoId);
 }
 
 /** `text` with LIKE's wildcards and the escape character escaped (the pattern says `escape '\'`). */
@@ -135,9 +152,6 @@ interface SubsetChange {
   files: FeatureFile[];
 }
 
-/** A stored file row as the queries here read it. */
-type FileRow = Omit<ChangeFileTable, 'binary'>;
-
 const asFile = (f: FileRow): FeatureFile => ({ path: f.path, oldPath: f.old_path, status: f.status, added: f.added, deleted: f.deleted });
 
 /**
@@ -161,59 +175,66 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
   const work = [...lineage];
   for (let path = work.pop(); path !== undefined; path = work.pop()) {
     for (const r of index.renamesTo.get(path) ?? []) {
-      if (lineage.has(r.oldPath)) continue;
-      lineage.add(r.oldPath);
-      work.push(r.oldPath);
+      if (lineage.has(r.old_path)) continue;
+      lineage.add(r.old_path);
+      work.push(r.old_path);
     }
   }
-  // Queried by path alone (the path index), then kept to this repository by the change rows: a
-  // join lets SQLite's planner walk the repository's changes instead.
-  const lineageIds = new Set<number>();
-  for (const path of lineage) for (const r of index.renamesFrom.get(path) ?? []) lineageIds.add(r.changeId);
+  // Their rows that touch the lineage: by path (the path index), and the renames away from a
+  // lineage path from the index. Kept to this repository by the change rows below.
+  const byChange = new Map<number, FileRow[]>();
+  const take = (r: FileRow): void => {
+    const rows = byChange.get(r.change_id);
+    if (rows === undefined) byChange.set(r.change_id, [r]);
+    else rows.push(r);
+  };
   for (const part of chunks([...lineage], maxBoundPaths)) {
-    for (const r of await db.selectFrom('change_files').select('change_id').where('path', 'in', part).execute()) lineageIds.add(r.change_id);
+    for (const r of await db.selectFrom('change_files').select(fileColumns).where('path', 'in', part).execute()) take(r);
   }
+  // A rename between two lineage paths was read above already.
+  for (const path of lineage) for (const r of index.renamesFrom.get(path) ?? []) if (!lineage.has(r.path)) take(r);
 
   const subset = new Map<number, SubsetChange>();
-  const meta = async (ids: Iterable<number>): Promise<void> => {
-    for (const part of chunks([...new Set(ids)].filter((id) => !subset.has(id)))) {
-      const rows = await db.selectFrom('changes').select(['id', 'position', 'commit_time', 'author_id']).where('repo_id', '=', repoId).where('id', 'in', part).execute();
-      for (const r of rows) subset.set(r.id, { id: r.id, position: r.position, time: r.commit_time, authorId: r.author_id, files: [] });
+  // This repository's change rows among `ids` (rows of another repository's changes find none).
+  const changeRows = (ids: Iterable<number>): ChangeMeta[] => {
+    const out: ChangeMeta[] = [];
+    for (const id of ids) {
+      const r = index.changes.get(id);
+      if (r !== undefined) out.push(r);
     }
+    return out;
   };
-  await meta(lineageIds);
-  for (const id of lineageIds) if (!subset.has(id)) lineageIds.delete(id);
-  // Their files that touch the lineage, in stored order (the change index walks each change's rows
-  // as the full pass reads them; the order matters when one change renames into and away from a path).
-  const paths = [...lineage];
-  const byLineage = (ids: number[]): Promise<FileRow[]> => {
-    const q = db.selectFrom('change_files').select(['change_id', 'path', 'old_path', 'status', 'added', 'deleted']).where('change_id', 'in', ids);
-    // Too many paths to bind: every row of these changes (the others touch no lineage file).
-    return (paths.length > maxBoundPaths ? q : q.where((eb) => eb.or([eb('path', 'in', paths), eb('old_path', 'in', paths)]))).execute();
-  };
-  for (const part of chunks([...lineageIds], 200)) {
-    for (const r of await byLineage(part)) subset.get(r.change_id)?.files.push(asFile(r));
+  for (const r of changeRows(byChange.keys())) subset.set(r.id, { id: r.id, position: r.position, time: r.commit_time, authorId: r.author_id, files: [] });
+  // Order within a change never matters here: with -M (the miner's) a change lists each path once
+  // and a renamed file's old path is gone in it, so no two of its rows share a file's state.
+  for (const [id, rows] of byChange) {
+    const c = subset.get(id);
+    if (c !== undefined) for (const r of rows) c.files.push(asFile(r));
   }
-  // 2. The proposed change's folders: every change with a file directly in one. Only that it did
-  // matters (the folder's count, fixes and defects), so each such change gets one of its files there
-  // with no lines, unless a lineage file it touched already puts it in the folder.
+
+  // 2. The proposed change's folders (dir_changes, dir_fixes, dir_bugs): every change with a file
+  // directly in one. Only that it did matters. A replayed change gets one of its files there with no
+  // lines, unless a lineage file already puts it there; the others are counted into the folder's
+  // seed below, as the pass would have counted them.
   const inSubset = new Map<number, Set<string>>();
   for (const c of subset.values()) inSubset.set(c.id, new Set(c.files.map((f) => directoryOf(f.path))));
-  const folderRows: { id: number; path: string }[] = [];
-  for (const dir of new Set(change.files.map((f) => directoryOf(f.path)))) {
-    const rows = await db.selectFrom('change_files').select(['change_id', (eb) => eb.fn.min('path').as('path')]).where(inFolder(postgres, dir)).groupBy('change_id').execute();
+  const folders = new Map([...new Set(change.files.map((f) => directoryOf(f.path)))].map((dir) => [folderKey(dir), dir]));
+  const outsideFolders: { id: number; dir: string }[] = [];
+  for (const part of chunks([...folders.keys()], maxBoundPaths)) {
+    // From the folder index alone (migration 0008).
+    const rows = await db.selectFrom('change_files').select(['change_id', folderKeyOf().as('folder')]).distinct().where(folderKeyOf(), 'in', part).execute();
     for (const r of rows) {
-      // The first path in the folder is a lineage file only if a lineage row already put the change there.
-      if (inSubset.get(r.change_id)?.has(dir) === true || lineage.has(r.path)) continue;
-      folderRows.push({ id: r.change_id, path: r.path });
+      const dir = folders.get(r.folder) ?? '';
+      const c = subset.get(r.change_id);
+      if (c === undefined) outsideFolders.push({ id: r.change_id, dir });
+      // Any path in the folder serves: only its folders are read (a made-up name's file state never is).
+      else if (inSubset.get(c.id)?.has(dir) !== true) c.files.push({ path: `${folderKey(dir)}\0`, oldPath: null, status: 'M', added: 0, deleted: 0 });
     }
   }
-  await meta(folderRows.map((r) => r.id));
-  // Rows of other repositories found no change row above and are left out here.
-  for (const r of folderRows) subset.get(r.id)?.files.push({ path: r.path, oldPath: null, status: 'M', added: 0, deleted: 0 });
+  const outside = new Map(changeRows(outsideFolders.map((f) => f.id)).map((r) => [r.id, r]));
 
   // 3. The author's other changes are not replayed: their sum is what the pass would add up.
-  const authored = await db.selectFrom('changes').select(['id', 'position', 'commit_time']).where('repo_id', '=', repoId).where('author_id', '=', change.authorId).execute();
+  const authored = [...index.changes.values()].filter((r) => r.author_id === change.authorId);
   const subsystems = [...new Set(change.files.map((f) => subsystemOf(f.path)))];
   const touching = new Map<string, number>();
   if (authored.length > 0 && subsystems.length > 0) {
@@ -232,7 +253,9 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
   const positionOf = new Map([...subset.values()].map((c) => [c.id, c.position]));
   // Whole-repository lists: a few thousand rows by an index, cheaper than the subset's ids in chunks.
   const fixes = new Set(ownFixes);
+  const fixIds = new Set<number>();
   for (const r of await db.selectFrom('fixes').select('change_id').where('repo_id', '=', repoId).execute()) {
+    fixIds.add(r.change_id);
     const p = positionOf.get(r.change_id);
     if (p !== undefined) fixes.add(p);
   }
@@ -241,7 +264,7 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
   // every label is reached (fixes are stored changes), so the test is the running maximum of time.
   const timing = new Map<number, { position: number; time: number }>();
   for (const c of subset.values()) timing.set(c.id, { position: c.position, time: c.time });
-  for (const r of authored) timing.set(r.id, { position: r.position, time: r.commit_time });
+  for (const r of [...authored, ...outside.values()]) timing.set(r.id, { position: r.position, time: r.commit_time });
   const earliest = new Map<number, number>();
   for (const r of await db.selectFrom('defect_labels').select(['inducing_change_id', 'known_at']).where('repo_id', '=', repoId).execute()) {
     if (timing.has(r.inducing_change_id)) earliest.set(r.inducing_change_id, Math.min(r.known_at, earliest.get(r.inducing_change_id) ?? Infinity));
@@ -270,6 +293,17 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
     for (const s of new Set(c.files.map((f) => subsystemOf(f.path)))) if (seed.bySubsystem.has(s)) seed.bySubsystem.set(s, (seed.bySubsystem.get(s) ?? 0) - 1);
   }
 
+  // The folders' changes outside the replay, counted as the pass would have counted them.
+  const dirSeed = new Map<string, DirHistory>();
+  for (const { id, dir } of outsideFolders) {
+    if (!outside.has(id)) continue;
+    const d = dirSeed.get(dir) ?? { changes: 0, fixes: 0, bugs: 0 };
+    dirSeed.set(dir, d);
+    d.changes += 1;
+    if (fixIds.has(id)) d.fixes += 1;
+    if (effective.has(id)) d.bugs += 1;
+  }
+
   const changes: FeatureChange[] = [...subset.values()].map((c) => ({
     position: c.position,
     time: c.time,
@@ -281,5 +315,5 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
     files: c.files,
   }));
   changes.push(proposed);
-  return computeFeatures(changes, { fixes, reverts: ownReverts, labels }, (p) => p === position, new Map([[change.authorId, seed]])).get(position) ?? {};
+  return computeFeatures(changes, { fixes, reverts: ownReverts, labels }, (p) => p === position, { authors: new Map([[change.authorId, seed]]), dirs: dirSeed }).get(position) ?? {};
 }

@@ -13,13 +13,13 @@ describe('collectChangeFacts', () => {
   });
   afterAll(() => repo.dispose());
 
-  it('lists files against the merge base with renames, binaries and whitespace-only edits', () => {
+  it('lists files against the merge base with renames, binaries and whitespace-only edits', async () => {
     repo.checkout('feature', true);
     repo.move('a.txt', 'moved/a.txt').write('b.bin', Buffer.from([0, 9, 9, 9])).write('c.txt', '  c\n\n');
     const head = repo.commit('feature');
     repo.checkout('main').write('d.txt', 'on main after the branch\n');
     repo.commit('main moves on');
-    const facts = collectChangeFacts(repo.dir, 'main', head);
+    const facts = await collectChangeFacts(repo.dir, 'main', head);
     expect(facts.mergeBase).toBe(base);
     expect(facts.files).toEqual([
       { path: 'b.bin', oldPath: null, status: 'M', added: 0, deleted: 0, binary: true, whitespaceOnly: false },
@@ -30,26 +30,22 @@ describe('collectChangeFacts', () => {
     expect(facts.author).toEqual({ name: 'Default Dev', email: 'dev@example.com', login: null });
   });
 
-  it('lists what changed since each approved sha, null for one it cannot find', () => {
+  it('lists what changed since each approved sha, null for one it cannot find', async () => {
     repo.checkout('main').checkout('reviewed', true);
     const first = repo.write('x.txt', '1\n').commit('x');
     const second = repo.write('y.txt', '1\n').commit('y');
     repo.checkout('main');
-    const facts = collectChangeFacts(repo.dir, 'main', second, { approvedShas: [first, second, '0123456789abcdef'] });
+    const facts = await collectChangeFacts(repo.dir, 'main', second, { approvedShas: [first, second, '0123456789abcdef'] });
     expect(facts.changedSince).toEqual({ [first]: ['y.txt'], [second]: [], '0123456789abcdef': null });
   });
 
-  it('names bad revisions and non-repositories', () => {
-    const bad = (() => {
-      try {
-        collectChangeFacts(repo.dir, 'main', 'nope');
-      } catch (error) {
-        return error;
-      }
-      return null;
-    })();
+  it('names bad revisions and non-repositories', async () => {
+    const bad = await collectChangeFacts(repo.dir, 'main', 'nope').then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(isFlowgateError(bad, 'REVISION_NOT_FOUND')).toBe(true);
     expect((bad as Error).message).toContain('"nope" is not a commit');
-    expect(() => collectChangeFacts('/', 'a', 'b')).toThrow(/is not a git repository/);
+    await expect(collectChangeFacts('/', 'a', 'b')).rejects.toThrow(/is not a git repository/);
   });
 });

@@ -1,6 +1,6 @@
 import type { BroughtCommit, GitNote } from '../../changes/change.ts';
 import { FlowgateError } from '../../core/errors.ts';
-import { assertRepository, gitSync as git, resolveCommit } from '../../sources/git/git.ts';
+import { assertRepository, git, resolveCommit } from '../../sources/git/git.ts';
 import { builtinSignatures, detectProvenance, type Signature } from '../../analyses/provenance/index.ts';
 import { readCodeOwnersTextAt } from '../policy/codeowners.ts';
 import type { ChangeAuthor, ChangeFacts, GateFile } from './types.ts';
@@ -25,32 +25,34 @@ function parseNumstat(out: string): Map<string, { added: number; deleted: number
   return stats;
 }
 
-/** Lists files with status from `git diff -z --name-status`. */
-function parseNameStatus(out: string): { path: string; oldPath: string | null; status: string }[] {
-  const files: { path: string; oldPath: string | null; status: string }[] = [];
+/** Splits `git diff -z --raw --numstat` into the listed files with status and their line counts (one diff instead of two). */
+function parseRawNumstat(out: string): { listed: { path: string; oldPath: string | null; status: string }[]; stats: ReturnType<typeof parseNumstat> } {
+  const listed: { path: string; oldPath: string | null; status: string }[] = [];
   const parts = out.split('\0');
-  for (let i = 0; i < parts.length; i += 1) {
-    const code = parts[i];
-    if (code === undefined || code === '') continue;
-    const status = code.charAt(0);
+  let i = 0;
+  // The raw records come first (`:<modes> <shas> <status>`, then one path or two), the numstat ones after.
+  for (; i < parts.length; i += 1) {
+    const head = parts[i];
+    if (head === undefined || !head.startsWith(':')) break;
+    const status = head.slice(head.lastIndexOf(' ') + 1).charAt(0);
     if (status === 'R' || status === 'C') {
-      files.push({ path: parts[i + 2] ?? '', oldPath: parts[i + 1] ?? null, status });
+      listed.push({ path: parts[i + 2] ?? '', oldPath: parts[i + 1] ?? null, status });
       i += 2;
     } else {
-      files.push({ path: parts[i + 1] ?? '', oldPath: null, status });
+      listed.push({ path: parts[i + 1] ?? '', oldPath: null, status });
       i += 1;
     }
   }
-  return files;
+  return { listed, stats: parseNumstat(parts.slice(i).join('\0')) };
 }
 
 const field = '%x1f';
 const record = '%x1e';
 
 /** Reads commits as {sha, author, time, subject, body}; `args` select them (a range or one sha with -1). */
-function readCommits(repoPath: string, args: string[]): BroughtCommit[] {
+async function readCommits(repoPath: string, args: string[]): Promise<BroughtCommit[]> {
   const format = ['%H', '%an', '%ae', '%at', '%s', '%b'].join(field) + record;
-  return git(repoPath, ['log', `--format=${format}`, ...args])
+  return (await git(repoPath, ['log', `--format=${format}`, ...args]))
     .split('\x1e')
     .map((entry) => entry.replace(/^\n/, ''))
     .filter((entry) => entry !== '')
@@ -61,9 +63,9 @@ function readCommits(repoPath: string, args: string[]): BroughtCommit[] {
 }
 
 /** The git-ai note on a commit, if any (refs/notes/ai); missing notes are normal. */
-function readAiNote(repoPath: string, sha: string): GitNote[] {
+async function readAiNote(repoPath: string, sha: string): Promise<GitNote[]> {
   try {
-    const body = git(repoPath, ['notes', '--ref', 'refs/notes/ai', 'show', sha]);
+    const body = await git(repoPath, ['notes', '--ref', 'refs/notes/ai', 'show', sha]);
     return [{ ref: 'refs/notes/ai', body }];
   } catch {
     return [];
@@ -83,23 +85,29 @@ export interface CollectOptions {
 /**
  * Reads from git everything a gate decision needs about `base..head`: files against the merge base
  * (with whitespace-only detection from `git diff -w --ignore-blank-lines`), the head's author,
- * CODEOWNERS at the base, and what changed since each approved sha. Does no deciding.
+ * CODEOWNERS at the base, and what changed since each approved sha. Does no deciding. The git
+ * commands run side by side (a wide change's diffs are most of a check's time).
  */
-export function collectChangeFacts(repoPath: string, base: string, head: string, options: CollectOptions = {}): ChangeFacts {
+export async function collectChangeFacts(repoPath: string, base: string, head: string, options: CollectOptions = {}): Promise<ChangeFacts> {
   assertRepository(repoPath);
   const baseSha = resolveCommit(repoPath, base);
   const headSha = resolveCommit(repoPath, head);
-  let mergeBase = baseSha;
-  try {
-    mergeBase = git(repoPath, ['merge-base', baseSha, headSha]).trim();
-  } catch {
-    // Unrelated histories: compare with the base itself.
-  }
+  // Unrelated histories: compare with the base itself.
+  const mergeBase = (await git(repoPath, ['merge-base', baseSha, headSha], { allowFailure: true })).trim() || baseSha;
 
   const range = [mergeBase, headSha];
-  const listed = parseNameStatus(git(repoPath, ['diff', '-z', '-M', '--name-status', ...range]));
-  const stats = parseNumstat(git(repoPath, ['diff', '-z', '-M', '--numstat', ...range]));
-  const ignoringWhitespace = parseNumstat(git(repoPath, ['diff', '-z', '-M', '-w', '--ignore-blank-lines', '--numstat', ...range]));
+  const [diff, whitespace, headCommits, committer, brought, notes, changedSince] = await Promise.all([
+    git(repoPath, ['diff', '-z', '-M', '--raw', '--numstat', ...range]),
+    git(repoPath, ['diff', '-z', '-M', '-w', '--ignore-blank-lines', '--numstat', ...range]),
+    readCommits(repoPath, ['-1', headSha]),
+    git(repoPath, ['log', '-1', '--format=%cn%x1f%ce', headSha]),
+    // The other commits of the change (a PR branch's earlier commits) are evidence too.
+    mergeBase === headSha ? Promise.resolve([]) : readCommits(repoPath, [`${mergeBase}..${headSha}`]),
+    readAiNote(repoPath, headSha),
+    filesChangedSince(repoPath, headSha, options.approvedShas ?? []),
+  ]);
+  const { listed, stats } = parseRawNumstat(diff);
+  const ignoringWhitespace = parseNumstat(whitespace);
   const files: GateFile[] = listed.map(({ path, oldPath, status }) => {
     const stat = stats.get(path) ?? { added: 0, deleted: 0, binary: false };
     const ws = ignoringWhitespace.get(path);
@@ -107,12 +115,10 @@ export function collectChangeFacts(repoPath: string, base: string, head: string,
     return { path, oldPath, status, added: stat.added, deleted: stat.deleted, binary: stat.binary, whitespaceOnly };
   });
 
-  const [headCommit] = readCommits(repoPath, ['-1', headSha]);
-  const [committerName = '', committerEmail = ''] = git(repoPath, ['log', '-1', '--format=%cn%x1f%ce', headSha]).trim().split('\x1f');
+  const [headCommit] = headCommits;
+  const [committerName = '', committerEmail = ''] = committer.trim().split('\x1f');
   if (headCommit === undefined) throw new FlowgateError('REVISION_NOT_FOUND', `Could not read commit ${headSha} in ${repoPath}.`);
   const author: ChangeAuthor = { ...headCommit.author, login: null };
-  // The other commits of the change (a PR branch's earlier commits) are evidence too.
-  const brought = mergeBase === headSha ? [] : readCommits(repoPath, [`${mergeBase}..${headSha}`]).filter((c) => c.sha !== headSha);
   const provenance = detectProvenance(
     {
       author: headCommit.author,
@@ -121,26 +127,11 @@ export function collectChangeFacts(repoPath: string, base: string, head: string,
       body: headCommit.body,
       trailers: [],
       headBranch: options.headBranch ?? null,
-      commits: brought,
-      notes: readAiNote(repoPath, headSha),
+      commits: brought.filter((c) => c.sha !== headSha),
+      notes,
     },
     options.signatures ?? builtinSignatures,
   );
-
-  const changedSince: Record<string, string[] | null> = {};
-  for (const sha of options.approvedShas ?? []) {
-    if (sha in changedSince) continue;
-    if (sha === headSha) {
-      changedSince[sha] = [];
-      continue;
-    }
-    try {
-      const approved = resolveCommit(repoPath, sha);
-      changedSince[sha] = git(repoPath, ['diff', '-z', '--name-only', '--no-renames', approved, headSha]).split('\0').filter((p) => p !== '');
-    } catch {
-      changedSince[sha] = null;
-    }
-  }
 
   return {
     base: baseSha,
@@ -152,4 +143,24 @@ export function collectChangeFacts(repoPath: string, base: string, head: string,
     codeOwners: readCodeOwnersTextAt(repoPath, baseSha),
     changedSince,
   };
+}
+
+/** For each approved sha, the files changed between it and the head (null: the sha is unknown here). */
+async function filesChangedSince(repoPath: string, headSha: string, approvedShas: readonly string[]): Promise<Record<string, string[] | null>> {
+  const changedSince: Record<string, string[] | null> = {};
+  await Promise.all(
+    [...new Set(approvedShas)].map(async (sha) => {
+      if (sha === headSha) {
+        changedSince[sha] = [];
+        return;
+      }
+      try {
+        const approved = resolveCommit(repoPath, sha);
+        changedSince[sha] = (await git(repoPath, ['diff', '-z', '--name-only', '--no-renames', approved, headSha])).split('\0').filter((p) => p !== '');
+      } catch {
+        changedSince[sha] = null;
+      }
+    }),
+  );
+  return changedSince;
 }

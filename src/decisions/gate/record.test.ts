@@ -12,9 +12,9 @@ describe.each(storeKinds)('recordDecision on %s', (kind) => {
   let repo: RepoBuilder;
   let decision: Decision;
   let store: TestStore | undefined;
-  beforeAll(() => {
+  beforeAll(async () => {
     repo = gateRepo();
-    decision = decideIn(repo, branchWith(repo, 'x', { 'src/util.ts': 'export const one = 2;\n' }));
+    decision = await decideIn(repo, branchWith(repo, 'x', { 'src/util.ts': 'export const one = 2;\n' }));
   });
   afterAll(() => repo.dispose());
   afterEach(async () => {

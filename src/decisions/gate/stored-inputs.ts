@@ -1,5 +1,5 @@
 import { PostgresAdapter, type Kysely } from 'kysely';
-import { currentModel, featuresForChange, scoreChange } from '../../analyses/labels/model.ts';
+import { currentModel, featuresForChange, prepareFeaturesForChange, scoreChange } from '../../analyses/labels/model.ts';
 import { predictRisk } from '../../analyses/risk/learner.ts';
 import { postgresDialect, sqliteDialect } from '../../store/dialect.ts';
 import type { Database } from '../../store/schema.ts';
@@ -336,6 +336,15 @@ export async function storedTrust(db: Kysely<Database>, repoId: number, policy: 
 export interface StoredInputsWanted {
   risk?: boolean;
   trust?: boolean;
+}
+
+/**
+ * Reads ahead what storedGateInputs will need of the repository's history whatever the change's
+ * files (the CLI calls it while git diffs the change). Does nothing for a repository never analyzed.
+ */
+export async function prepareStoredGateInputs(db: Kysely<Database>, repoKey: string): Promise<void> {
+  const repo = await findRepository(db, repoKey);
+  if (repo !== undefined) await prepareFeaturesForChange(db, repo.id);
 }
 
 /**

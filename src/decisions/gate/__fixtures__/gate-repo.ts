@@ -81,11 +81,11 @@ export function lines(count: number, prefix = 'line'): string {
 }
 
 // Git reads are the slow part of these tests; a head is read once per set of approved shas.
-const factsCache = new Map<string, ReturnType<typeof collectChangeFacts>>();
+const factsCache = new Map<string, Awaited<ReturnType<typeof collectChangeFacts>>>();
 const policyCache = new Map<string, ReturnType<typeof loadPolicyAt>>();
 
 /** Collects facts from git (memoised per repository, base, head and approved shas), reads the base policy and decides, as `flowgate check` does. */
-export function decideIn(repo: RepoBuilder, head: string, extra: Partial<Pick<DecisionInput, 'risk' | 'checks' | 'trust'>> & { approvals?: Approval[]; base?: string } = {}): Decision {
+export async function decideIn(repo: RepoBuilder, head: string, extra: Partial<Pick<DecisionInput, 'risk' | 'checks' | 'trust'>> & { approvals?: Approval[]; base?: string } = {}): Promise<Decision> {
   const base = extra.base ?? 'main';
   const approvals = extra.approvals ?? [];
   const shas = approvals.map((a) => a.sha);
@@ -93,7 +93,7 @@ export function decideIn(repo: RepoBuilder, head: string, extra: Partial<Pick<De
   const policy = policyCache.get(policyKey) ?? loadPolicyAt(repo.dir, base);
   policyCache.set(policyKey, policy);
   const factsKey = `${policyKey}\0${head}\0${[...new Set(shas)].sort().join(',')}`;
-  const change = factsCache.get(factsKey) ?? collectChangeFacts(repo.dir, base, head, { approvedShas: shas });
+  const change = factsCache.get(factsKey) ?? await collectChangeFacts(repo.dir, base, head, { approvedShas: shas });
   factsCache.set(factsKey, change);
   return decideChange({ policy, change, risk: extra.risk ?? null, approvals, checks: extra.checks ?? [], trust: extra.trust ?? null });
 }

@@ -12,7 +12,7 @@ import { isPostgresUrl, resolveStoreUrl } from '../../../store/dialect.ts';
 import { decideChange } from '../../../decisions/gate/decide.ts';
 import { formatDecision, type DecisionFormat } from '../../../decisions/gate/format.ts';
 import { recordDecision } from '../../../decisions/gate/record.ts';
-import { storedGateInputs } from '../../../decisions/gate/stored-inputs.ts';
+import { prepareStoredGateInputs, storedGateInputs } from '../../../decisions/gate/stored-inputs.ts';
 import type { Decision, RiskEstimate } from '../../../decisions/gate/types.ts';
 import { loadPolicy, tierRank, tiers } from '../../../decisions/policy/policy.ts';
 import { writeStarterPolicy } from '../../../decisions/policy/starter.ts';
@@ -106,10 +106,13 @@ async function runDecision(repoPath: string, base: string, head: string, options
   // The policy in force is the base revision's: the change under judgement cannot rewrite it.
   const config = readConfigAt(repoPath, baseSha);
   const policy = loadPolicy(config, `${configFileName} at ${baseSha.slice(0, 7)}`);
-  const change = collectChangeFacts(repoPath, baseSha, head, {
+  // The diffs run in git processes while the store reads what the risk needs whatever the files.
+  const facts = collectChangeFacts(repoPath, baseSha, head, {
     approvedShas: approvals.map((a) => a.sha),
     signatures: signaturesFromConfig(config.provenance),
   });
+  // Awaited below; a failure must not count as unhandled while the store is read.
+  facts.catch(() => undefined);
   const { key } = await repositoryKey(repoPath);
 
   const notes: string[] = [];
@@ -118,8 +121,11 @@ async function runDecision(repoPath: string, base: string, head: string, options
   let risk = givenRisk;
   let trust = givenTrust === null ? null : computeTrust(givenTrust, policy);
   const decide = async (store: Store | null): Promise<Decision> => {
-    if (store !== null && (givenRisk === null || givenTrust === null)) {
-      const facts = headFacts(repoPath, change.mergeBase, change.head);
+    const storedWanted = store !== null && (givenRisk === null || givenTrust === null);
+    if (storedWanted) await prepareStoredGateInputs(store.db, key);
+    const change = await facts;
+    if (storedWanted) {
+      const landedHead = headFacts(repoPath, change.mergeBase, change.head);
       const stored = await storedGateInputs(
         store.db,
         key,
@@ -128,10 +134,10 @@ async function runDecision(repoPath: string, base: string, head: string, options
           files: change.files,
           author: change.author,
           provenance: change.provenance,
-          time: landed ? facts.time : Math.floor(Date.now() / 1000),
-          title: facts.title,
-          commits: facts.commits,
-          kind: (landed ? facts.parents : facts.commits) > 1 ? 'merge' : 'direct',
+          time: landed ? landedHead.time : Math.floor(Date.now() / 1000),
+          title: landedHead.title,
+          commits: landedHead.commits,
+          kind: (landed ? landedHead.parents : landedHead.commits) > 1 ? 'merge' : 'direct',
           sha: landed ? change.head : null,
         },
         // A flag replaces its part of the store's answer.
