@@ -40,6 +40,13 @@ export interface GbdtOptions {
   /** Rounds without validation improvement before stopping. */
   patience?: number;
   seed?: number;
+  /**
+   * Bagging: fit this many ensembles with seeds seed, seed + 1, ... (each its own row and input
+   * subsamples and early stopping) and average them (default 1). The average is one ensemble again
+   * (trees scaled by 1 / bags), so stored models read it as before. An option: 3 bags moved the
+   * selection histories' validation AUC by +.0004 at about three times the fitting time.
+   */
+  bags?: number;
 }
 
 export interface GbdtFit {
@@ -62,6 +69,7 @@ const defaults: Required<GbdtOptions> = {
   colsample: 0.8,
   patience: 60,
   seed: 1,
+  bags: 1,
 };
 
 /** Quantile cut points of one column: x <= edges[b] falls in bin <= b. */
@@ -290,6 +298,29 @@ export interface GbdtData {
  * (a later slice of the training period, never test data) boosting stops early at the best round.
  */
 export function fitGbdt(data: GbdtData, options: GbdtOptions = {}, validation?: GbdtData): GbdtFit {
+  const bags = Math.max(1, Math.floor(options.bags ?? defaults.bags));
+  if (bags === 1) return fitBoosted(data, options, validation);
+  const seed = options.seed ?? defaults.seed;
+  const fits = Array.from({ length: bags }, (_, k) => fitBoosted(data, { ...options, seed: seed + k }, validation));
+  const scale = (tree: Tree): Tree => ({ ...tree, value: tree.value.map((v) => v / bags) });
+  // Every bag has the same base (the training base rate, or 0 on offsets): the average keeps it.
+  const model: GbdtModel = { kind: 'gbdt', base: fits[0]?.model.base ?? 0, trees: fits.flatMap((f) => f.model.trees.map(scale)) };
+  let validationLogLoss: number | null = null;
+  if (validation !== undefined) {
+    const margins = Array.from({ length: validation.labels.length }, (_, i) => {
+      let m = model.base + (validation.offsets?.[i] ?? 0);
+      for (const tree of model.trees) m += treeValueAt(tree, validation.columns, i);
+      return m;
+    });
+    validationLogLoss = logLoss(margins, validation.labels);
+  }
+  // A refit with a fixed number of rounds gives every bag the mean of the bags' early-stopped rounds.
+  const rounds = Math.round(fits.reduce((sum, f) => sum + f.rounds, 0) / bags);
+  return { model, rounds, validationLogLoss };
+}
+
+/** One boosted ensemble (fitGbdt without bagging). */
+function fitBoosted(data: GbdtData, options: GbdtOptions, validation?: GbdtData): GbdtFit {
   const { columns, labels, weights, offsets } = data;
   const o = { ...defaults, ...options };
   const n = labels.length;

@@ -73,6 +73,47 @@ describe('fitRiskModel', () => {
     expect(without.members.every((m) => m.plain !== true)).toBe(true);
   });
 
+  it('picks the plain weight as asked: the simplest not significantly worse (DeLong), or by likelihood', () => {
+    // The plain regression is the true model here; the best slice AUC is a blend (weight .25).
+    const rows = syntheticRows(1200, 13, 1.2);
+    const best = fitRiskModel(rows, quick);
+    expect(best.validation.plainLogistic?.weight).toBe(0.25);
+    // DeLong: the blend is not significantly better than the plain regression, so the plain one alone is kept.
+    const delong = fitRiskModel(rows, { ...quick, plainWeightRule: 'delong' });
+    expect(delong.validation.plainLogistic?.weight).toBe(1);
+    expect(describeModel(delong)).toBe('plain logistic regression');
+    expect(delong.validation.auc).toBe(delong.validation.plainLogistic?.auc);
+    expect(delong.validation.auc).toBeLessThan(best.validation.auc);
+    // Likelihood: a continuous weight, off the grid, shared out over the members.
+    const likelihood = fitRiskModel(rows, { ...quick, plainWeightRule: 'likelihood' });
+    const w = likelihood.validation.plainLogistic?.weight ?? Number.NaN;
+    expect(w).toBeGreaterThan(0);
+    expect(w).toBeLessThan(1);
+    expect([0, 0.25, 0.5, 0.75, 1]).not.toContain(w);
+    expect(likelihood.members.find((m) => m.plain === true)?.weight).toBeCloseTo(w, 12);
+    expect(likelihood.members.reduce((sum, m) => sum + (m.weight ?? 0), 0)).toBeCloseTo(1, 12);
+  });
+
+  it('gives each recency member its own tree seed when asked, deterministically', () => {
+    const rows = syntheticRows(900, 29, 1.5);
+    // Two members with the same half-life: the same seed makes them copies, their own seeds do not.
+    const twins = { ...quick, halfLifeMonths: [null, null], plainLogisticWeights: [] };
+    const same = fitRiskModel(rows, twins);
+    expect(same.members).toHaveLength(2);
+    expect(same.members[1]?.gbdt).toEqual(same.members[0]?.gbdt);
+    const own = fitRiskModel(rows, { ...twins, memberSeeds: true });
+    expect(own.members[1]?.gbdt).not.toEqual(own.members[0]?.gbdt);
+    expect(serializeModel(fitRiskModel(rows, { ...twins, memberSeeds: true }))).toBe(serializeModel(own));
+  });
+
+  it('bags the trees when asked: a different model, the same for a seed', () => {
+    const rows = syntheticRows(900, 31, 1.5);
+    const bagged = fitRiskModel(rows, { ...quick, plainLogisticWeights: [], gbdt: { ...quick.gbdt, bags: 3 } });
+    const single = fitRiskModel(rows, { ...quick, plainLogisticWeights: [] });
+    expect(serializeModel(bagged)).not.toBe(serializeModel(single));
+    expect(serializeModel(fitRiskModel(rows, { ...quick, plainLogisticWeights: [], gbdt: { ...quick.gbdt, bags: 3 } }))).toBe(serializeModel(bagged));
+  });
+
   it('validates on rolling time-ordered slices of the training period, each fit only on the rows before it', () => {
     const rows = syntheticRows(1500, 17, 1.5);
     const rolling = { ...quick, validationShare: 0.3, validationFolds: 3 };

@@ -4,7 +4,7 @@ import { calibrate, fitCalibrator, type CalibrationMethod, type Calibrator } fro
 import { buildFeatureSpec, featureColumns, featureVector, specNames, type FeatureSpec } from './engineer.ts';
 import { fitGbdt, gbdtContributions, gbdtMargin, type GbdtModel, type GbdtOptions } from './gbdt.ts';
 import { fitLogistic, logisticContributions, logisticMargin, type LogisticModel, type LogisticOptions } from './logistic.ts';
-import { auc } from './metrics.ts';
+import { auc, delongDifference } from './metrics.ts';
 import type { FeatureRow } from './types.ts';
 
 /**
@@ -49,6 +49,19 @@ export interface RiskModelOptions {
    * kept model is never below it. [] turns the plain member off. Default [0, 0.25, 0.5, 0.75, 1].
    */
   plainLogisticWeights?: number[];
+  /**
+   * How the plain regression's weight is picked: `best` (the default) the highest mean slice AUC;
+   * `delong` the largest weight (the simplest model) whose AUC is not significantly below the best
+   * one's (one-sided paired DeLong test at 5%); `likelihood` a logistic regression of the slices'
+   * labels on the two log-odds (members, plain), w = b / (a + b) with negative coefficients as 0.
+   * Neither alternative beat `best` on the selection histories (docs/risk-model.md, 2026-11-21).
+   */
+  plainWeightRule?: 'best' | 'delong' | 'likelihood';
+  /**
+   * Give each recency member's trees its own seed (seed + 1000 * its index) so their average
+   * decorrelates. An option: +.0005 mean validation AUC on the selection histories, within seed noise.
+   */
+  memberSeeds?: boolean;
   /**
    * Weight training changes by recency: a change this many months older counts half (null: equal
    * weights). A list is tried on the validation slices and the best kept (default [null, 6, 12, 24]).
@@ -248,12 +261,13 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
   const halfLives = options.halfLifeMonths === undefined ? [null, 6, 12, 24] : Array.isArray(options.halfLifeMonths) ? options.halfLifeMonths : [options.halfLifeMonths];
   if (halfLives.length === 0) throw new FlowgateError('USAGE', 'halfLifeMonths is an empty list: give at least one half-life (or null).');
   const gbdtOptions: GbdtOptions = { seed: options.seed ?? 1, ...options.gbdt };
+  const memberGbdt = (h: number): GbdtOptions => (options.memberSeeds === true ? { ...gbdtOptions, seed: (gbdtOptions.seed ?? 1) + h * 1000 } : gbdtOptions);
   // Per candidate and slice: its log-odds on the slice, AUC there and boosting rounds.
   type Candidate = { shape: ModelShape; logisticWeight: number; treeWeight: number; auc: number[]; margins: number[][]; rounds: number[] };
   const candidatesOf: Candidate[][] = halfLives.map(() => []);
   for (const fold of folds) {
     for (const [h, halfLifeMonths] of halfLives.entries()) {
-      const stage: Stage = { spec, rows: fold.fit, options, gbdt: gbdtOptions, halfLifeMonths };
+      const stage: Stage = { spec, rows: fold.fit, options, gbdt: memberGbdt(h), halfLifeMonths };
       const plain = fitComponents(stage, 'plain', null, fold.val);
       const lrVal = fold.x.map((x) => logisticMargin(plain.logistic, x));
       const gbVal = fold.x.map((x) => gbdtMargin(plain.gbdt.model, x));
@@ -293,7 +307,7 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
       bestAuc: mean(best.auc),
       gbdtRounds: Math.max(1, Math.round(mean(best.rounds))),
     };
-    return { best, validation };
+    return { best, validation, index: h };
   });
   const single = [tried.reduce((a, b) => (b.validation.bestAuc > a.validation.bestAuc + 1e-12 ? b : a))];
   // Per slice, the members' mean log-odds.
@@ -320,7 +334,23 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
     const stacked = plainWeights.map((w) => ({ weight: w, margins: membersMargins.map((ms, f) => ms.map((m, i) => (1 - w) * m + w * (plainMargins[f]?.[i] ?? 0))) }));
     const scored = stacked.map((c) => ({ ...c, auc: meanAuc(c.margins) }));
     // The first best wins: ties keep the weight listed first.
-    const chosen = scored.reduce((a, b) => (b.auc > a.auc + 1e-12 ? b : a));
+    const best = scored.reduce((a, b) => (b.auc > a.auc + 1e-12 ? b : a));
+    let chosen = best;
+    const rule = options.plainWeightRule ?? 'best';
+    if (rule === 'delong') {
+      // The simplest (most plain) weight whose mean AUC is not significantly below the best's.
+      const notWorse = (c: (typeof scored)[number]): boolean => {
+        const parts = folds.map((fold, f) => delongDifference(best.margins[f] ?? [], c.margins[f] ?? [], fold.labels));
+        const difference = mean(parts.map((p) => p.difference));
+        const sd = Math.sqrt(parts.reduce((sum, p) => sum + p.variance, 0)) / parts.length;
+        return difference <= 0 || difference <= 1.645 * sd;
+      };
+      chosen = [...scored].sort((a, b) => b.weight - a.weight).find(notWorse) ?? best;
+    } else if (rule === 'likelihood') {
+      const w = stackingWeight(membersMargins.flat(), plainMargins.flat(), pooledLabels);
+      const margins = membersMargins.map((ms, f) => ms.map((m, i) => (1 - w) * m + w * (plainMargins[f]?.[i] ?? 0)));
+      chosen = { weight: w, margins, auc: meanAuc(margins) };
+    }
     plainWeight = chosen.weight;
     valMargins = chosen.margins;
     plainReport = { auc: meanAuc(plainMargins), weight: plainWeight, tried: scored.map((c) => ({ weight: c.weight, auc: c.auc })) };
@@ -328,8 +358,8 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
   const calibrator = fitCalibrator(options.calibration ?? 'isotonic', valMargins.flat(), pooledLabels);
   const firstFold = folds[0];
   const trainRows = options.refit ?? true ? sorted : (firstFold?.fit ?? sorted);
-  const members = plainWeight === 1 ? [] : kept.map(({ best, validation }): RiskModelMember => {
-    const stage: Stage = { spec, rows: trainRows, options, gbdt: gbdtOptions, halfLifeMonths: validation.halfLifeMonths };
+  const members = plainWeight === 1 ? [] : kept.map(({ best, validation, index }): RiskModelMember => {
+    const stage: Stage = { spec, rows: trainRows, options, gbdt: memberGbdt(index), halfLifeMonths: validation.halfLifeMonths };
     const final = fitComponents(stage, best.shape === 'boosted-logistic' ? 'boosted' : 'plain', validation.gbdtRounds);
     return { halfLifeMonths: validation.halfLifeMonths, shape: best.shape, weight: (1 - plainWeight) / kept.length, logistic: final.logistic, gbdt: final.gbdt.model, logisticWeight: best.logisticWeight, treeWeight: best.treeWeight };
   });
@@ -361,6 +391,54 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
       auc: meanAuc(valMargins),
     },
   };
+}
+
+/**
+ * The plain regression's stacking weight by likelihood: a logistic regression of the labels on the
+ * members' and the plain regression's log-odds (Newton, a tiny ridge), w = b / (a + b) with
+ * negative coefficients taken as 0 (0 when both are).
+ */
+function stackingWeight(members: readonly number[], plain: readonly number[], labels: ArrayLike<number>): number {
+  const beta = [0, 1, 0];
+  const x = (i: number): number[] => [1, members[i] ?? 0, plain[i] ?? 0];
+  for (let iteration = 0; iteration < 50; iteration++) {
+    const g = [0, 0, 0];
+    const h = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+    for (let i = 0; i < labels.length; i++) {
+      const xi = x(i);
+      const m = (beta[0] ?? 0) + (beta[1] ?? 0) * (xi[1] ?? 0) + (beta[2] ?? 0) * (xi[2] ?? 0);
+      const p = 1 / (1 + Math.exp(-m));
+      const w = Math.max(p * (1 - p), 1e-12);
+      for (let a = 0; a < 3; a++) {
+        g[a] = (g[a] ?? 0) + (p - (labels[i] ?? 0)) * (xi[a] ?? 0);
+        for (let b = 0; b < 3; b++) h[a * 3 + b] = (h[a * 3 + b] ?? 0) + w * (xi[a] ?? 0) * (xi[b] ?? 0);
+      }
+    }
+    for (let a = 0; a < 3; a++) h[a * 4] = (h[a * 4] ?? 0) + 1e-6;
+    const step = solve3(h, g);
+    let size = 0;
+    for (let a = 0; a < 3; a++) {
+      beta[a] = (beta[a] ?? 0) - (step[a] ?? 0);
+      size = Math.max(size, Math.abs(step[a] ?? 0));
+    }
+    if (size < 1e-10) break;
+  }
+  const a = Math.max(beta[1] ?? 0, 0);
+  const b = Math.max(beta[2] ?? 0, 0);
+  // Plain Newton steps can run off on (nearly) separable slices: then keep the members alone.
+  if (!Number.isFinite(a) || !Number.isFinite(b) || a + b === 0) return 0;
+  return b / (a + b);
+}
+
+/** Solves the 3x3 system h * s = g (row-major h) by Cramer's rule. */
+function solve3(h: readonly number[], g: readonly number[]): number[] {
+  const m = (r: number, c: number): number => h[r * 3 + c] ?? 0;
+  const det = (c0: number[], c1: number[], c2: number[]): number =>
+    (c0[0] ?? 0) * ((c1[1] ?? 0) * (c2[2] ?? 0) - (c2[1] ?? 0) * (c1[2] ?? 0)) - (c1[0] ?? 0) * ((c0[1] ?? 0) * (c2[2] ?? 0) - (c2[1] ?? 0) * (c0[2] ?? 0)) + (c2[0] ?? 0) * ((c0[1] ?? 0) * (c1[2] ?? 0) - (c1[1] ?? 0) * (c0[2] ?? 0));
+  const col = (c: number): number[] => [m(0, c), m(1, c), m(2, c)];
+  const d = det(col(0), col(1), col(2));
+  if (d === 0) return [0, 0, 0];
+  return [det([...g], col(1), col(2)) / d, det(col(0), [...g], col(2)) / d, det(col(0), col(1), [...g]) / d];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auc, brierScore, effortAtRecall, effortAware, effortCurve, laneTable, popt, recallAtEffort, reliability } from './metrics.ts';
+import { auc, brierScore, delongDifference, effortAtRecall, effortAware, effortCurve, laneTable, popt, recallAtEffort, reliability } from './metrics.ts';
 
 describe('auc', () => {
   it('counts a tie between a positive and a negative as one half', () => {
@@ -12,6 +12,36 @@ describe('auc', () => {
     expect(auc([4, 3, 2, 1], [0, 0, 1, 1])).toBe(0);
     expect(auc([7, 7, 7, 7], [0, 1, 0, 1])).toBe(0.5);
     expect(auc([1, 2], [1, 1])).toBeNaN();
+  });
+});
+
+describe('delongDifference', () => {
+  // The definition, pair by pair: psi = 1 if the positive scores higher, 1/2 on a tie.
+  function byPairs(a: number[], b: number[], labels: number[]): { difference: number; variance: number } {
+    const pos = labels.flatMap((l, i) => (l === 1 ? [i] : []));
+    const neg = labels.flatMap((l, i) => (l === 1 ? [] : [i]));
+    const psi = (s: number[], i: number, j: number): number => ((s[i] ?? 0) > (s[j] ?? 0) ? 1 : s[i] === s[j] ? 0.5 : 0);
+    const v10 = pos.map((i) => neg.reduce((sum, j) => sum + psi(a, i, j) - psi(b, i, j), 0) / neg.length);
+    const v01 = neg.map((j) => pos.reduce((sum, i) => sum + psi(a, i, j) - psi(b, i, j), 0) / pos.length);
+    const variance = (xs: number[]): number => {
+      const m = xs.reduce((s, x) => s + x, 0) / xs.length;
+      return xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1);
+    };
+    return { difference: v10.reduce((s, x) => s + x, 0) / pos.length, variance: variance(v10) / pos.length + variance(v01) / neg.length };
+  }
+
+  it('gives the AUC difference and the paired variance of DeLong et al., ties included', () => {
+    const labels = [0, 1, 0, 1, 1, 0, 0, 1, 0, 0, 1, 0];
+    const a = [0.1, 0.9, 0.3, 0.4, 0.8, 0.4, 0.2, 0.7, 0.6, 0.1, 0.5, 0.3];
+    const b = [1, 2, 2, 1, 3, 1, 2, 3, 3, 1, 2, 1];
+    const d = delongDifference(a, b, labels);
+    const reference = byPairs(a, b, labels);
+    expect(d.difference).toBeCloseTo(auc(a, labels) - auc(b, labels), 12);
+    expect(d.difference).toBeCloseTo(reference.difference, 12);
+    expect(d.variance).toBeCloseTo(reference.variance, 12);
+    expect(d.variance).toBeGreaterThan(0);
+    // A scorer against itself: no difference, no variance.
+    expect(delongDifference(a, a, labels)).toEqual({ difference: 0, variance: 0 });
   });
 });
 

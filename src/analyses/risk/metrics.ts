@@ -219,3 +219,69 @@ export function reliability(probabilities: ArrayLike<number>, labels: ArrayLike<
   }
   return { ece, bins: table };
 }
+
+/** Mid-ranks (1-based, ties share their mean rank) of the values. */
+function midRanks(values: readonly number[]): Float64Array {
+  const order = values.map((_, i) => i).sort((a, b) => (values[a] ?? 0) - (values[b] ?? 0));
+  const ranks = new Float64Array(values.length);
+  let i = 0;
+  while (i < order.length) {
+    let j = i;
+    while (j + 1 < order.length && values[order[j + 1] ?? 0] === values[order[i] ?? 0]) j++;
+    for (let k = i; k <= j; k++) ranks[order[k] ?? 0] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return ranks;
+}
+
+/** DeLong's structural components of one scorer: per positive and per negative row, its share of won pairs. */
+function structuralComponents(scores: ArrayLike<number>, labels: ArrayLike<number>): { positive: Float64Array; negative: Float64Array } {
+  const all = Array.from({ length: labels.length }, (_, i) => scores[i] ?? 0);
+  const pos = all.filter((_, i) => labels[i] === 1);
+  const neg = all.filter((_, i) => labels[i] !== 1);
+  const rankAll = midRanks(all);
+  const rankPos = midRanks(pos);
+  const rankNeg = midRanks(neg);
+  const positive = new Float64Array(pos.length);
+  const negative = new Float64Array(neg.length);
+  let p = 0;
+  let q = 0;
+  for (let i = 0; i < all.length; i++) {
+    if (labels[i] === 1) {
+      positive[p] = ((rankAll[i] ?? 0) - (rankPos[p] ?? 0)) / neg.length;
+      p++;
+    } else {
+      negative[q] = 1 - ((rankAll[i] ?? 0) - (rankNeg[q] ?? 0)) / pos.length;
+      q++;
+    }
+  }
+  return { positive, negative };
+}
+
+function sampleVariance(xs: ArrayLike<number>): number {
+  if (xs.length < 2) return 0;
+  let m = 0;
+  for (let i = 0; i < xs.length; i++) m += xs[i] ?? 0;
+  m /= xs.length;
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += ((xs[i] ?? 0) - m) ** 2;
+  return s / (xs.length - 1);
+}
+
+/**
+ * DeLong's paired comparison of two scorers on the same rows (DeLong et al. 1988): AUC(a) - AUC(b)
+ * and the variance of that difference, which counts the correlation of the two rankings.
+ */
+export function delongDifference(a: ArrayLike<number>, b: ArrayLike<number>, labels: ArrayLike<number>): { difference: number; variance: number } {
+  const ca = structuralComponents(a, labels);
+  const cb = structuralComponents(b, labels);
+  const m = ca.positive.length;
+  const n = ca.negative.length;
+  if (m === 0 || n === 0) return { difference: Number.NaN, variance: Number.NaN };
+  const dPos = ca.positive.map((x, i) => x - (cb.positive[i] ?? 0));
+  const dNeg = ca.negative.map((x, i) => x - (cb.negative[i] ?? 0));
+  let difference = 0;
+  for (const x of dPos) difference += x;
+  difference /= m;
+  return { difference, variance: sampleVariance(dPos) / m + sampleVariance(dNeg) / n };
+}

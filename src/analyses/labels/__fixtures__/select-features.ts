@@ -1,7 +1,8 @@
 /**
  * Feature and learner selection on the TRAINING period only:
- * `npx tsx .../select-features.ts <db|jit.csv> [set...] [--config=auto|average|fixed]`, where a
- * set is `base` (every feature) or `-name,name` (every feature but those).
+ * `npx tsx .../select-features.ts <db|jit.csv> [set...] [--config=<name>]` (a key of `configs`
+ * below: auto, average, fixed and the learner candidates of docs/risk-model.md), where a set is
+ * `base` (every feature) or `-name,name` (every feature but those).
  * Takes the rows `flowgate model eval` would train on (all before the test share and gap), splits
  * them again in time (latest 20% after a 30-day gap as validation) and reports, per feature set,
  * the model's validation AUC beside LA-only. The test changes are dropped unused. To try a new
@@ -21,6 +22,19 @@ const configs: Record<string, RiskModelOptions> = {
   auto: { combine: 'auto' },
   average: { combine: 'average' },
   fixed: { combine: 'average', blendWeights: [0.5], boostedLogistic: false },
+  // Candidates of 2026-11-21 (session 3), each one change to `average` (docs/risk-model.md).
+  seeds: { combine: 'average', memberSeeds: true },
+  bag3: { combine: 'average', gbdt: { bags: 3 } },
+  regularized: { combine: 'average', gbdt: { minChildSamples: 100, l2: 10, colsample: 0.5 } },
+  delong: { combine: 'average', plainWeightRule: 'delong' },
+  'stack-lr': { combine: 'average', plainWeightRule: 'likelihood' },
+  shrink: { combine: 'average', gbdt: { learningRate: 0.025, rounds: 1600, patience: 120 } },
+  depth2: { combine: 'average', gbdt: { maxDepth: 2 } },
+  // The default with other seeds: how much the validation AUC moves by chance alone.
+  'average-seed2': { combine: 'average', seed: 2 },
+  'average-seed3': { combine: 'average', seed: 3 },
+  // After the decision, not part of it: does shrink's gain survive another seed?
+  'shrink-seed2': { combine: 'average', seed: 2, gbdt: { learningRate: 0.025, rounds: 1600, patience: 120 } },
 };
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const config = process.argv.find((a) => a.startsWith('--config='))?.slice('--config='.length) ?? 'auto';
@@ -55,6 +69,6 @@ for (const set of wanted) {
   const subset = pool.map((r) => ({ ...r, features: Object.fromEntries(Object.entries(r.features).filter(([k]) => !drop.has(k))) }));
   const r = evaluateChronological(subset, { gapDays, model: configs[config] ?? {} });
   console.log(
-    `${source} ${config} ${set.padEnd(13)} validation: train ${r.train.rows} (${r.train.positives}) val ${r.test.rows} (${r.test.positives}) model AUC ${r.model.auc.toFixed(4)} logistic ${r.baselines.logistic.auc.toFixed(4)} (inner validation ${r.validation.auc.toFixed(4)}) LA-only ${r.baselines.laOnly.auc.toFixed(3)} popt ${r.model.popt.toFixed(3)} ${r.chosen}`,
+    `${source} ${config} ${set.padEnd(13)} validation: train ${r.train.rows} (${r.train.positives}) val ${r.test.rows} (${r.test.positives}) model AUC ${r.model.auc.toFixed(4)} logistic ${r.baselines.logistic.auc.toFixed(4)} (inner validation ${r.validation.auc.toFixed(4)}) LA-only ${r.baselines.laOnly.auc.toFixed(3)} popt ${r.model.popt.toFixed(3)} fit ${(r.fitMilliseconds / 1000).toFixed(1)} s plain weight ${r.validation.plainLogistic?.weight.toFixed(3) ?? '-'} ${r.chosen}`,
   );
 }
