@@ -49,16 +49,19 @@ function parseRawNumstat(out: string): { listed: { path: string; oldPath: string
 const field = '%x1f';
 const record = '%x1e';
 
-/** Reads commits as {sha, author, time, subject, body}; `args` select them (a range or one sha with -1). */
-async function readCommits(repoPath: string, args: string[]): Promise<BroughtCommit[]> {
-  const format = ['%H', '%an', '%ae', '%at', '%s', '%b'].join(field) + record;
+/** A commit as read here: its committer too (a provenance signal of the head). */
+type ReadCommit = BroughtCommit & { committer: { name: string; email: string } };
+
+/** Reads commits as {sha, author, committer, time, subject, body}; `args` select them (a range, or one sha with -1), newest first. */
+async function readCommits(repoPath: string, args: string[]): Promise<ReadCommit[]> {
+  const format = ['%H', '%an', '%ae', '%at', '%cn', '%ce', '%s', '%b'].join(field) + record;
   return (await git(repoPath, ['log', `--format=${format}`, ...args]))
     .split('\x1e')
     .map((entry) => entry.replace(/^\n/, ''))
     .filter((entry) => entry !== '')
     .map((entry) => {
-      const [sha = '', name = '', email = '', time = '0', subject = '', body = ''] = entry.split('\x1f');
-      return { sha, author: { name, email }, authorTime: Number(time), subject, body, trailers: [] };
+      const [sha = '', name = '', email = '', time = '0', committerName = '', committerEmail = '', subject = '', body = ''] = entry.split('\x1f');
+      return { sha, author: { name, email }, committer: { name: committerName, email: committerEmail }, authorTime: Number(time), subject, body, trailers: [] };
     });
 }
 
@@ -96,13 +99,11 @@ export async function collectChangeFacts(repoPath: string, base: string, head: s
   const mergeBase = (await git(repoPath, ['merge-base', baseSha, headSha], { allowFailure: true })).trim() || baseSha;
 
   const range = [mergeBase, headSha];
-  const [diff, whitespace, headCommits, committer, brought, notes, changedSince] = await Promise.all([
+  const [diff, whitespace, commits, notes, changedSince] = await Promise.all([
     git(repoPath, ['diff', '-z', '-M', '--raw', '--numstat', ...range]),
     git(repoPath, ['diff', '-z', '-M', '-w', '--ignore-blank-lines', '--numstat', ...range]),
-    readCommits(repoPath, ['-1', headSha]),
-    git(repoPath, ['log', '-1', '--format=%cn%x1f%ce', headSha]),
-    // The other commits of the change (a PR branch's earlier commits) are evidence too.
-    mergeBase === headSha ? Promise.resolve([]) : readCommits(repoPath, [`${mergeBase}..${headSha}`]),
+    // The head first, then the change's other commits (a PR branch's earlier ones are evidence too).
+    readCommits(repoPath, mergeBase === headSha ? ['-1', headSha] : [`${mergeBase}..${headSha}`]),
     readAiNote(repoPath, headSha),
     filesChangedSince(repoPath, headSha, options.approvedShas ?? []),
   ]);
@@ -115,19 +116,18 @@ export async function collectChangeFacts(repoPath: string, base: string, head: s
     return { path, oldPath, status, added: stat.added, deleted: stat.deleted, binary: stat.binary, whitespaceOnly };
   });
 
-  const [headCommit] = headCommits;
-  const [committerName = '', committerEmail = ''] = committer.trim().split('\x1f');
+  const headCommit = commits.find((c) => c.sha === headSha);
   if (headCommit === undefined) throw new FlowgateError('REVISION_NOT_FOUND', `Could not read commit ${headSha} in ${repoPath}.`);
   const author: ChangeAuthor = { ...headCommit.author, login: null };
   const provenance = detectProvenance(
     {
       author: headCommit.author,
-      committer: { name: committerName, email: committerEmail },
+      committer: headCommit.committer,
       subject: headCommit.subject,
       body: headCommit.body,
       trailers: [],
       headBranch: options.headBranch ?? null,
-      commits: brought.filter((c) => c.sha !== headSha),
+      commits: commits.filter((c) => c.sha !== headSha),
       notes,
     },
     options.signatures ?? builtinSignatures,
