@@ -9,7 +9,7 @@ import type { FeatureRow } from '../../analyses/risk/types.ts';
 import { RepoBuilder } from '../../sources/git/__fixtures__/repo-builder.ts';
 import { openTestStore, storeKinds, type TestStore } from '../../store/__fixtures__/test-stores.ts';
 import { loadPolicy, type Policy } from '../policy/policy.ts';
-import { storedGateInputs, storedRisk, storedTrust, type StoredInputsChange } from './stored-inputs.ts';
+import { authorIdOf, storedGateInputs, storedRisk, storedTrust, type StoredInputsChange } from './stored-inputs.ts';
 
 const dev = { name: 'Dev', email: 'dev@example.com' };
 const agent = { name: 'Claude Agent', email: 'claude-agent@example.com' };
@@ -83,6 +83,19 @@ describe.each(storeKinds)('risk and trust from the store on %s', (kind) => {
     const inputs = await storedGateInputs(store.db, key, policy, proposed(agent, [{ path: 'docs/d.md', oldPath: null, status: 'A', added: 1, deleted: 0 }]));
     expect(inputs).toMatchObject({ repoId: null, risk: null, trust: null, agent: null });
     expect(inputs.notes).toEqual([expect.stringContaining(`${key} was never analyzed into this store`)]);
+  });
+
+  it('finds the author by the e-mail a change was written with, the identity\'s own e-mail or GitHub login, in any case', async () => {
+    const { store: s, repoId } = await analyzed();
+    const devId = (await s.db.selectFrom('changes').select('author_id').where('author_email', '=', dev.email).executeTakeFirstOrThrow()).author_id;
+    // The identity's canonical e-mail and login now differ from the e-mail the commits carry.
+    await s.db.updateTable('identities').set({ email: 'dev.canonical@example.com', github_login: 'DevGH' }).where('id', '=', devId).execute();
+    const find = (email: string, login: string | null) => authorIdOf(s.db, repoId, { name: 'x', email, login });
+    expect(await find('Dev@Example.com', null)).toBe(devId);
+    expect(await find('DEV.canonical@example.com', null)).toBe(devId);
+    expect(await find('', '@devgh')).toBe(devId);
+    expect(await find('someone@example.com', 'nobody')).toBe(-1);
+    expect(await find('', null)).toBe(-1);
   });
 
   it("scores a proposed change with the default model and its top factors, higher for a bigger change", async () => {

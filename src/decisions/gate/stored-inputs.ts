@@ -10,6 +10,7 @@ import { computeTrust, type Trust, type TrustRecord } from '../trust/trust.ts';
 import { authorOf, decideChange } from './decide.ts';
 import type { ChangeAuthor, GateFile, GateProvenance, RiskEstimate } from './types.ts';
 import { findRepository } from '../../store/repositories.ts';
+import { authorEmailKey } from '../../store/migrations/0008-feature-read-paths.ts';
 
 /*
  * Risk and trust for the gate from what the store knows, with no git and no clone: the CLI
@@ -90,23 +91,28 @@ async function storedChange(db: Kysely<Database>, repoId: number, sha: string | 
 }
 
 /** The stored identity id of the author (by e-mail, canonical e-mail or GitHub login), or -1 for someone the history has never seen. */
-async function authorIdOf(db: Kysely<Database>, repoId: number, author: ChangeAuthor): Promise<number> {
+export async function authorIdOf(db: Kysely<Database>, repoId: number, author: ChangeAuthor): Promise<number> {
   const email = author.email.trim().toLowerCase();
   const login = author.login?.trim().replace(/^@/, '').toLowerCase() ?? '';
   if (email === '' && login === '') return -1;
-  const row = await db
-    .selectFrom('changes')
-    .innerJoin('identities', 'identities.id', 'changes.author_id')
-    .select('changes.author_id')
-    .where('changes.repo_id', '=', repoId)
+  // The identities first (a small table, their canonical e-mail and login), then the e-mail a change
+  // was written with (the repository's changes by an expression index, migration 0008).
+  const identities = await db
+    .selectFrom('identities')
+    .select('id')
     .where((eb) => {
       const ors = [];
-      if (email !== '') ors.push(eb(eb.fn('lower', ['changes.author_email']), '=', email), eb(eb.fn('lower', ['identities.email']), '=', email));
-      if (login !== '') ors.push(eb(eb.fn('lower', ['identities.github_login']), '=', login));
+      if (email !== '') ors.push(eb(eb.fn('lower', ['email']), '=', email));
+      if (login !== '') ors.push(eb(eb.fn('lower', ['github_login']), '=', login));
       return eb.or(ors);
     })
-    .limit(1)
-    .executeTakeFirst();
+    .execute();
+  for (const part of chunks(identities.map((i) => i.id))) {
+    const row = await db.selectFrom('changes').select('author_id').where('repo_id', '=', repoId).where('author_id', 'in', part).limit(1).executeTakeFirst();
+    if (row !== undefined) return row.author_id;
+  }
+  if (email === '') return -1;
+  const row = await db.selectFrom('changes').select('author_id').where('repo_id', '=', repoId).where(authorEmailKey(), '=', email).limit(1).executeTakeFirst();
   return row?.author_id ?? -1;
 }
 

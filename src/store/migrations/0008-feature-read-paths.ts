@@ -22,6 +22,11 @@ export function folderKeyOf(path: RawBuilder<unknown> = sql.ref('path')): RawBui
   return sql<string>`rtrim(${path}, replace(${path}, '/', ''))`;
 }
 
+/** The lower-case e-mail a change was written with (the gate finds a change's author by it), indexed per repository. */
+export function authorEmailKey(): RawBuilder<string> {
+  return sql<string>`lower(${sql.ref('author_email')})`;
+}
+
 /** The key folderKeyOf gives files directly in `folder` (as features/compute.ts directoryOf names it). */
 export function folderKey(folder: string): string {
   return folder === '' ? '' : `${folder}/`;
@@ -32,5 +37,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('change_files_path_rows').on('change_files').columns(['path', 'change_id', 'old_path', 'status', 'added', 'deleted']).execute();
   await db.schema.dropIndex('change_files_path').execute();
   await db.schema.createIndex('change_files_renames').on('change_files').columns(['old_path', 'change_id', 'path', 'status', 'added', 'deleted']).where(sql.ref('old_path'), 'is not', null).execute();
+  await db.schema.createIndex('changes_repo_author_email').on('changes').expression(sql`${sql.ref('repo_id')}, ${authorEmailKey()}`).execute();
   await db.schema.createIndex('changes_repo_replay').on('changes').columns(['repo_id', 'position', 'commit_time', 'author_id']).execute();
 }
