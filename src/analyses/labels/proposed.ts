@@ -194,17 +194,12 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
   // A rename between two lineage paths was read above already.
   for (const path of lineage) for (const r of index.renamesFrom.get(path) ?? []) if (!lineage.has(r.path)) take(r);
 
+  // Rows of another repository's changes find no change row in the index and are left out.
   const subset = new Map<number, SubsetChange>();
-  // This repository's change rows among `ids` (rows of another repository's changes find none).
-  const changeRows = (ids: Iterable<number>): ChangeMeta[] => {
-    const out: ChangeMeta[] = [];
-    for (const id of ids) {
-      const r = index.changes.get(id);
-      if (r !== undefined) out.push(r);
-    }
-    return out;
-  };
-  for (const r of changeRows(byChange.keys())) subset.set(r.id, { id: r.id, position: r.position, time: r.commit_time, authorId: r.author_id, files: [] });
+  for (const id of byChange.keys()) {
+    const r = index.changes.get(id);
+    if (r !== undefined) subset.set(id, { id, position: r.position, time: r.commit_time, authorId: r.author_id, files: [] });
+  }
   // Order within a change never matters here: with -M (the miner's) a change lists each path once
   // and a renamed file's old path is gone in it, so no two of its rows share a file's state.
   for (const [id, rows] of byChange) {
@@ -226,12 +221,15 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
     for (const r of rows) {
       const dir = folders.get(r.folder) ?? '';
       const c = subset.get(r.change_id);
-      if (c === undefined) outsideFolders.push({ id: r.change_id, dir });
-      // Any path in the folder serves: only its folders are read (a made-up name's file state never is).
-      else if (inSubset.get(c.id)?.has(dir) !== true) c.files.push({ path: `${folderKey(dir)}\0`, oldPath: null, status: 'M', added: 0, deleted: 0 });
+      if (c !== undefined) {
+        // Any path in the folder serves: only its folders are read (a made-up name's file state never is).
+        if (inSubset.get(c.id)?.has(dir) !== true) c.files.push({ path: `${folderKey(dir)}\0`, oldPath: null, status: 'M', added: 0, deleted: 0 });
+        continue;
+      }
+      // Another repository's change has no row in the index.
+      if (index.changes.has(r.change_id)) outsideFolders.push({ id: r.change_id, dir });
     }
   }
-  const outside = new Map(changeRows(outsideFolders.map((f) => f.id)).map((r) => [r.id, r]));
 
   // 3. The author's other changes are not replayed: their sum is what the pass would add up.
   const authored = [...index.changes.values()].filter((r) => r.author_id === change.authorId);
@@ -250,30 +248,26 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
     subsystems.forEach((s, i) => touching.set(s, Number(counts[`s${i}`] ?? 0)));
   }
   // 4. What was known: fixes among the subset, and the labels the full pass would apply.
-  const positionOf = new Map([...subset.values()].map((c) => [c.id, c.position]));
   // Whole-repository lists: a few thousand rows by an index, cheaper than the subset's ids in chunks.
   const fixes = new Set(ownFixes);
   const fixIds = new Set<number>();
   for (const r of await db.selectFrom('fixes').select('change_id').where('repo_id', '=', repoId).execute()) {
     fixIds.add(r.change_id);
-    const p = positionOf.get(r.change_id);
-    if (p !== undefined) fixes.add(p);
+    const c = subset.get(r.change_id);
+    if (c !== undefined) fixes.add(c.position);
   }
   // The full pass applies an inducing change's earliest label once, at the first change whose time
   // reaches it, and only if the inducing change came before that one: before the proposed change,
   // every label is reached (fixes are stored changes), so the test is the running maximum of time.
-  const timing = new Map<number, { position: number; time: number }>();
-  for (const c of subset.values()) timing.set(c.id, { position: c.position, time: c.time });
-  for (const r of [...authored, ...outside.values()]) timing.set(r.id, { position: r.position, time: r.commit_time });
   const earliest = new Map<number, number>();
   for (const r of await db.selectFrom('defect_labels').select(['inducing_change_id', 'known_at']).where('repo_id', '=', repoId).execute()) {
-    if (timing.has(r.inducing_change_id)) earliest.set(r.inducing_change_id, Math.min(r.known_at, earliest.get(r.inducing_change_id) ?? Infinity));
+    earliest.set(r.inducing_change_id, Math.min(r.known_at, earliest.get(r.inducing_change_id) ?? Infinity));
   }
   const effective = new Set<number>();
   const labels: { inducing: number; knownAt: number }[] = [];
   for (const [id, knownAt] of earliest) {
-    const c = timing.get(id);
-    if (c === undefined || (index.lateMax.get(c.position) ?? c.time) >= knownAt) continue;
+    const c = index.changes.get(id);
+    if (c === undefined || (index.lateMax.get(c.position) ?? c.commit_time) >= knownAt) continue;
     effective.add(id);
     if (subset.has(id)) labels.push({ inducing: c.position, knownAt });
   }
@@ -296,7 +290,6 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
   // The folders' changes outside the replay, counted as the pass would have counted them.
   const dirSeed = new Map<string, DirHistory>();
   for (const { id, dir } of outsideFolders) {
-    if (!outside.has(id)) continue;
     const d = dirSeed.get(dir) ?? { changes: 0, fixes: 0, bugs: 0 };
     dirSeed.set(dir, d);
     d.changes += 1;
