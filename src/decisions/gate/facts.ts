@@ -5,11 +5,12 @@ import { builtinSignatures, detectProvenance, type Signature } from '../../analy
 import { readCodeOwnersTextAt } from '../policy/codeowners.ts';
 import type { ChangeAuthor, ChangeFacts, GateFile } from './types.ts';
 
-/** Splits `git diff -z --numstat` output into { path, added, deleted, binary }, renames keyed by the new path. */
-function parseNumstat(out: string): Map<string, { added: number; deleted: number; binary: boolean }> {
-  const stats = new Map<string, { added: number; deleted: number; binary: boolean }>();
-  const parts = out.split('\0');
-  for (let i = 0; i < parts.length; i += 1) {
+type LineStats = Map<string, { added: number; deleted: number; binary: boolean }>;
+
+/** Reads `git diff -z --numstat` records from `parts[from]` on into { added, deleted, binary } by path, renames keyed by the new path. */
+function parseNumstat(parts: readonly string[], from = 0): LineStats {
+  const stats: LineStats = new Map();
+  for (let i = from; i < parts.length; i += 1) {
     const head = parts[i];
     if (head === undefined || head === '') continue;
     const [added = '', deleted = '', inlinePath = ''] = head.split('\t');
@@ -26,7 +27,7 @@ function parseNumstat(out: string): Map<string, { added: number; deleted: number
 }
 
 /** Splits `git diff -z --raw --numstat` into the listed files with status and their line counts (one diff instead of two). */
-function parseRawNumstat(out: string): { listed: { path: string; oldPath: string | null; status: string }[]; stats: ReturnType<typeof parseNumstat> } {
+function parseRawNumstat(out: string): { listed: { path: string; oldPath: string | null; status: string }[]; stats: LineStats } {
   const listed: { path: string; oldPath: string | null; status: string }[] = [];
   const parts = out.split('\0');
   let i = 0;
@@ -43,7 +44,7 @@ function parseRawNumstat(out: string): { listed: { path: string; oldPath: string
       i += 1;
     }
   }
-  return { listed, stats: parseNumstat(parts.slice(i).join('\0')) };
+  return { listed, stats: parseNumstat(parts, i) };
 }
 
 const field = '%x1f';
@@ -108,7 +109,7 @@ export async function collectChangeFacts(repoPath: string, base: string, head: s
     filesChangedSince(repoPath, headSha, options.approvedShas ?? []),
   ]);
   const { listed, stats } = parseRawNumstat(diff);
-  const ignoringWhitespace = parseNumstat(whitespace);
+  const ignoringWhitespace = parseNumstat(whitespace.split('\0'));
   const files: GateFile[] = listed.map(({ path, oldPath, status }) => {
     const stat = stats.get(path) ?? { added: 0, deleted: 0, binary: false };
     const ws = ignoringWhitespace.get(path);
