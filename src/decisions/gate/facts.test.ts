@@ -30,6 +30,17 @@ describe('collectChangeFacts', () => {
     expect(facts.author).toEqual({ name: 'Default Dev', email: 'dev@example.com', login: null });
   });
 
+  it('names a file whose path is not UTF-8 as the miner stores it, and judges its whitespace by that name', async () => {
+    repo.checkout('main').checkout('latin', true);
+    const odd = Buffer.from('data/caf\xe9.txt', 'latin1');
+    repo.write(odd, 'one\n');
+    const added = repo.commit('add a latin-1 name');
+    repo.write(odd, 'one\ntwo\n');
+    const edited = repo.commit('edit it for real');
+    const facts = await collectChangeFacts(repo.dir, added, edited);
+    expect(facts.files).toEqual([{ path: 'data/caf\\xe9.txt', oldPath: null, status: 'M', added: 1, deleted: 0, binary: false, whitespaceOnly: false }]);
+  });
+
   it('lists what changed since each approved sha, null for one it cannot find', async () => {
     repo.checkout('main').checkout('reviewed', true);
     const first = repo.write('x.txt', '1\n').commit('x');

@@ -1,51 +1,10 @@
 import type { BroughtCommit, GitNote } from '../../changes/change.ts';
 import { FlowgateError } from '../../core/errors.ts';
 import { assertRepository, git, resolveCommit } from '../../sources/git/git.ts';
+import { readDiffFiles, readNumstat } from '../../sources/git/history.ts';
 import { builtinSignatures, detectProvenance, type Signature } from '../../analyses/provenance/index.ts';
 import { readCodeOwnersTextAt } from '../policy/codeowners.ts';
 import type { ChangeAuthor, ChangeFacts, GateFile } from './types.ts';
-
-type LineStats = Map<string, { added: number; deleted: number; binary: boolean }>;
-
-/** Reads `git diff -z --numstat` records from `parts[from]` on into { added, deleted, binary } by path, renames keyed by the new path. */
-function parseNumstat(parts: readonly string[], from = 0): LineStats {
-  const stats: LineStats = new Map();
-  for (let i = from; i < parts.length; i += 1) {
-    const head = parts[i];
-    if (head === undefined || head === '') continue;
-    const [added = '', deleted = '', inlinePath = ''] = head.split('\t');
-    let path = inlinePath;
-    // With -z a rename has an empty path field followed by the old and the new path.
-    if (path === '') {
-      path = parts[i + 2] ?? '';
-      i += 2;
-    }
-    const binary = added === '-';
-    stats.set(path, { added: binary ? 0 : Number(added), deleted: binary ? 0 : Number(deleted), binary });
-  }
-  return stats;
-}
-
-/** Splits `git diff -z --raw --numstat` into the listed files with status and their line counts (one diff instead of two). */
-function parseRawNumstat(out: string): { listed: { path: string; oldPath: string | null; status: string }[]; stats: LineStats } {
-  const listed: { path: string; oldPath: string | null; status: string }[] = [];
-  const parts = out.split('\0');
-  let i = 0;
-  // The raw records come first (`:<modes> <shas> <status>`, then one path or two), the numstat ones after.
-  for (; i < parts.length; i += 1) {
-    const head = parts[i];
-    if (head === undefined || !head.startsWith(':')) break;
-    const status = head.slice(head.lastIndexOf(' ') + 1).charAt(0);
-    if (status === 'R' || status === 'C') {
-      listed.push({ path: parts[i + 2] ?? '', oldPath: parts[i + 1] ?? null, status });
-      i += 2;
-    } else {
-      listed.push({ path: parts[i + 1] ?? '', oldPath: null, status });
-      i += 1;
-    }
-  }
-  return { listed, stats: parseNumstat(parts, i) };
-}
 
 const field = '%x1f';
 const record = '%x1e';
@@ -100,21 +59,20 @@ export async function collectChangeFacts(repoPath: string, base: string, head: s
   const mergeBase = (await git(repoPath, ['merge-base', baseSha, headSha], { allowFailure: true })).trim() || baseSha;
 
   const range = [mergeBase, headSha];
-  const [diff, whitespace, commits, notes, changedSince] = await Promise.all([
-    git(repoPath, ['diff', '-z', '-M', '--raw', '--numstat', ...range]),
-    git(repoPath, ['diff', '-z', '-M', '-w', '--ignore-blank-lines', '--numstat', ...range]),
+  const [listed, ignoringWhitespace, commits, notes, changedSince] = await Promise.all([
+    // Parsed and path-decoded as the miner stores changes, so stored history is found by the same paths.
+    readDiffFiles(repoPath, ['diff', '-z', '-M', '--raw', '--numstat', ...range]),
+    readNumstat(repoPath, ['diff', '-z', '-M', '-w', '--ignore-blank-lines', '--numstat', ...range]),
     // The head first, then the change's other commits (a PR branch's earlier ones are evidence too).
     readCommits(repoPath, mergeBase === headSha ? ['-1', headSha] : [`${mergeBase}..${headSha}`]),
     readAiNote(repoPath, headSha),
     filesChangedSince(repoPath, headSha, options.approvedShas ?? []),
   ]);
-  const { listed, stats } = parseRawNumstat(diff);
-  const ignoringWhitespace = parseNumstat(whitespace.split('\0'));
-  const files: GateFile[] = listed.map(({ path, oldPath, status }) => {
-    const stat = stats.get(path) ?? { added: 0, deleted: 0, binary: false };
+  const files: GateFile[] = listed.map(({ path, oldPath, status, added, deleted, binary }) => {
     const ws = ignoringWhitespace.get(path);
-    const whitespaceOnly = status === 'M' && !stat.binary && stat.added + stat.deleted > 0 && (ws === undefined || ws.added + ws.deleted === 0);
-    return { path, oldPath, status, added: stat.added, deleted: stat.deleted, binary: stat.binary, whitespaceOnly };
+    const lines = (added ?? 0) + (deleted ?? 0);
+    const whitespaceOnly = status === 'M' && !binary && lines > 0 && (ws === undefined || (ws.added ?? 0) + (ws.deleted ?? 0) === 0);
+    return { path, oldPath, status, added: added ?? 0, deleted: deleted ?? 0, binary, whitespaceOnly };
   });
 
   const headCommit = commits.find((c) => c.sha === headSha);

@@ -214,6 +214,44 @@ async function readCommitWithout(repoPath: string, step: Extract<MainlineStep, {
   return diff;
 }
 
+/** The files of one `git diff -z --raw [--numstat] ...` (args from `diff` on), parsed and path-decoded as the miner stores them. */
+export async function readDiffFiles(repoPath: string, args: readonly string[]): Promise<FileChange[]> {
+  let files: FileChange[] = [];
+  for await (const d of parseRawNumstat(streamGitTokens(repoPath, [...args]), '')) files = d.files;
+  return files;
+}
+
+/**
+ * Lines changed per path by `git diff -z --numstat ...` (args from `diff` on), paths decoded as the
+ * miner stores them, renames keyed by the new path. Unlike --raw, --numstat leaves out files whose
+ * every change an option such as -w hides, so the counts are keyed by path, not paired by position.
+ */
+export async function readNumstat(repoPath: string, args: readonly string[]): Promise<Map<string, { added: number | null; deleted: number | null }>> {
+  const out = new Map<string, { added: number | null; deleted: number | null }>();
+  let pending: { added: number | null; deleted: number | null } | null = null;
+  let expectPaths = 0;
+  for await (const token of streamGitTokens(repoPath, [...args])) {
+    if (expectPaths > 0) {
+      // A renamed file: its old path, then its new one.
+      expectPaths -= 1;
+      if (expectPaths === 0 && pending !== null) out.set(decodePath(token), pending);
+      continue;
+    }
+    const text = token.toString('latin1');
+    const match = numstatPattern.exec(text);
+    if (match === null) continue;
+    const counts = { added: match[1] === '-' ? null : Number(match[1]), deleted: match[2] === '-' ? null : Number(match[2]) };
+    const path = token.subarray(Buffer.byteLength(match[0], 'latin1'));
+    if (path.length > 0) {
+      out.set(decodePath(path), counts);
+      continue;
+    }
+    pending = counts;
+    expectPaths = 2;
+  }
+  return out;
+}
+
 /** Parses `-z --raw [--numstat]` output into commits; output without `\x1e<sha>` headers belongs to `defaultSha`. */
 async function* parseRawNumstat(tokens: AsyncIterable<Buffer>, defaultSha: string | null): AsyncGenerator<MainlineDiff> {
   let current: MainlineDiff | null = defaultSha === null ? null : { sha: defaultSha, files: [] };
