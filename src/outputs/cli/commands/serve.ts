@@ -2,11 +2,17 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configFileName } from '../../../core/config.ts';
 import { FlowgateError } from '../../../core/errors.ts';
-import { startService, teamsFromConfig, type Service } from '../../../service/service.ts';
-import { backfillRepository, parseRepoArg } from '../../../sources/github/backfill.ts';
-import { gitHubClients, gitHubConfigFromEnv } from '../../../sources/github/client.ts';
+import type { Service } from '../../../service/service.ts';
 import { createToken, listTokens, parseScopes, revokeToken } from '../../server/tokens.ts';
 import { formatTable, printJson, withDbOption, withStore } from '../shared.ts';
+
+// The server, the job queues and the GitHub clients load only when their command runs: importing
+// them (graphile-worker pulls in TypeScript through cosmiconfig) costs every other command ~0.5 s.
+const loadService = (): Promise<typeof import('../../../service/service.ts')> => import('../../../service/service.ts');
+const loadGitHub = async (): Promise<typeof import('../../../sources/github/backfill.ts') & typeof import('../../../sources/github/client.ts')> => ({
+  ...(await import('../../../sources/github/backfill.ts')),
+  ...(await import('../../../sources/github/client.ts')),
+});
 
 function parseCount(value: string, flag: string): number {
   const n = Number(value);
@@ -41,6 +47,7 @@ export function registerServe(program: Command): void {
   ).action(async (opts: { db?: string; port: string; host: string; workers?: string; config?: string }) => {
     const configPath = opts.config ?? process.env['FLOWGATE_CONFIG'] ?? (existsSync(configFileName) ? configFileName : undefined);
     if (configPath !== undefined && !existsSync(configPath)) throw new FlowgateError('USAGE', `--config ${configPath} does not exist. Pass the path of a .flowgate.yml.`);
+    const { startService, teamsFromConfig } = await loadService();
     const teams = configPath === undefined ? {} : teamsFromConfig(configPath);
     const service = await startService({
       teams,
@@ -64,6 +71,7 @@ export function registerServe(program: Command): void {
   ).action(async (opts: { db?: string; concurrency: string }) => {
     const concurrency = parseCount(opts.concurrency, '--concurrency');
     if (concurrency === 0) throw new FlowgateError('USAGE', '--concurrency must be at least 1.');
+    const { startService } = await loadService();
     const service = await startService({ db: opts.db, workers: concurrency });
     process.stdout.write(`flowgate: worker running (${concurrency} at once, store ${service.store.url})\n`);
     await runUntilSignal(service);
@@ -77,6 +85,7 @@ export function registerServe(program: Command): void {
       .requiredOption('--repo <owner/name>', 'the repository')
       .option('--json', 'print the counts as JSON'),
   ).action(async (opts: { db?: string; repo: string; json?: boolean }) => {
+    const { backfillRepository, gitHubClients, gitHubConfigFromEnv, parseRepoArg } = await loadGitHub();
     const { owner, repo: name } = parseRepoArg(opts.repo);
     await withStore(opts.db, async (store) => {
       const clients = gitHubClients(gitHubConfigFromEnv());
