@@ -78,7 +78,11 @@ type DirState = DirHistory;
 /** What changes left out of a pass over part of the history did: by author, and by folder. */
 export interface PassSeed {
   authors?: ReadonlyMap<number, AuthorHistory>;
-  dirs?: ReadonlyMap<string, DirHistory>;
+  /**
+   * Every folder's whole history before the pass's last change, which must be the only one wanted:
+   * its folder features are read from here and the pass counts no folders itself.
+   */
+  dirTotals?: ReadonlyMap<string, DirHistory>;
 }
 
 const day = 86_400;
@@ -127,7 +131,8 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
   for (const [id, a] of seed.authors ?? []) authors.set(id, { changes: a.changes, byYear: new Map(a.byYear), bySubsystem: new Map(a.bySubsystem), bugs: a.bugs });
   const touchedBy = new Map<number, { files: FileState[]; dirs: DirState[]; author: AuthorState }>();
   const dirs = new Map<string, DirState>();
-  for (const [dir, d] of seed.dirs ?? []) dirs.set(dir, { ...d });
+  for (const [dir, d] of seed.dirTotals ?? []) dirs.set(dir, { ...d });
+  const countDirs = seed.dirTotals === undefined;
   const labels = [...knowledge.labels].sort((a, b) => a.knownAt - b.knownAt);
   const counted = new Set<number>();
   let nextLabel = 0;
@@ -190,7 +195,7 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
 
     for (const file of change.files) {
       subsystems.add(subsystemOf(file.path));
-      directories.add(directoryOf(file.path));
+      if (want || countDirs) directories.add(directoryOf(file.path));
       // The rest only feeds this change's own features: skipped when they are not wanted.
       if (!want) continue;
       const previous = files.get(file.oldPath ?? file.path);
@@ -313,12 +318,14 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
       touched.push(state);
     }
     const touchedDirs: DirState[] = [];
-    for (const d of directories) {
-      const state = dirs.get(d) ?? { changes: 0, fixes: 0, bugs: 0 };
-      dirs.set(d, state);
-      state.changes += 1;
-      if (isFix) state.fixes += 1;
-      touchedDirs.push(state);
+    if (countDirs) {
+      for (const d of directories) {
+        const state = dirs.get(d) ?? { changes: 0, fixes: 0, bugs: 0 };
+        dirs.set(d, state);
+        state.changes += 1;
+        if (isFix) state.fixes += 1;
+        touchedDirs.push(state);
+      }
     }
     touchedBy.set(change.position, { files: touched, dirs: touchedDirs, author });
     author.changes += 1;

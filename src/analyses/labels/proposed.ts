@@ -12,8 +12,8 @@ import { computeFeatures, directoryOf, subsystemOf, yearOf, type AuthorHistory, 
  *   proposed change's files (followed back through renames), or that moved or deleted such a file,
  *   with those rows; these are replayed;
  * - the changes with a file directly in one of its folders (dir_changes, dir_fixes, dir_bugs): only
- *   their number, fixes and known defects per folder matter, so those outside the lineage are
- *   counted into the folders' seed instead of being replayed;
+ *   their number, fixes and known defects per folder matter, so these are summed per folder and
+ *   given to the pass as totals (none of them is replayed for it);
  * - its author's changes, with the top-level folders they touched among the proposed change's (EXP,
  *   REXP, SEXP, the author's escapes), likewise counted into the author's seed;
  * - fixes among those, and the defect labels of those changes that the full pass would apply.
@@ -207,28 +207,15 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
     if (c !== undefined) for (const r of rows) c.files.push(asFile(r));
   }
 
-  // 2. The proposed change's folders (dir_changes, dir_fixes, dir_bugs): every change with a file
-  // directly in one. Only that it did matters. A replayed change gets one of its files there with no
-  // lines, unless a lineage file already puts it there; the others are counted into the folder's
-  // seed below, as the pass would have counted them.
-  const inSubset = new Map<number, Set<string>>();
-  for (const c of subset.values()) inSubset.set(c.id, new Set(c.files.map((f) => directoryOf(f.path))));
+  // 2. The proposed change's folders (dir_changes, dir_fixes, dir_bugs): it is the pass's last
+  // change, so only each folder's totals over the whole history matter. Summed below from the
+  // folder index (migration 0008) once fixes and labels are known; the pass counts no folders.
   const folders = new Map([...new Set(change.files.map((f) => directoryOf(f.path)))].map((dir) => [folderKey(dir), dir]));
-  const outsideFolders: { id: number; dir: string }[] = [];
+  const inFolders: { id: number; dir: string }[] = [];
   for (const part of chunks([...folders.keys()], maxBoundPaths)) {
-    // From the folder index alone (migration 0008).
     const rows = await db.selectFrom('change_files').select(['change_id', folderKeyOf().as('folder')]).distinct().where(folderKeyOf(), 'in', part).execute();
-    for (const r of rows) {
-      const dir = folders.get(r.folder) ?? '';
-      const c = subset.get(r.change_id);
-      if (c !== undefined) {
-        // Any path in the folder serves: only its folders are read (a made-up name's file state never is).
-        if (inSubset.get(c.id)?.has(dir) !== true) c.files.push({ path: `${folderKey(dir)}\0`, oldPath: null, status: 'M', added: 0, deleted: 0 });
-        continue;
-      }
-      // Another repository's change has no row in the index.
-      if (index.changes.has(r.change_id)) outsideFolders.push({ id: r.change_id, dir });
-    }
+    // Another repository's change has no row in the index.
+    for (const r of rows) if (index.changes.has(r.change_id)) inFolders.push({ id: r.change_id, dir: folders.get(r.folder) ?? '' });
   }
 
   // 3. The author's other changes are not replayed: their sum is what the pass would add up.
@@ -287,11 +274,10 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
     for (const s of new Set(c.files.map((f) => subsystemOf(f.path)))) if (seed.bySubsystem.has(s)) seed.bySubsystem.set(s, (seed.bySubsystem.get(s) ?? 0) - 1);
   }
 
-  // The folders' changes outside the replay, counted as the pass would have counted them.
-  const dirSeed = new Map<string, DirHistory>();
-  for (const { id, dir } of outsideFolders) {
-    const d = dirSeed.get(dir) ?? { changes: 0, fixes: 0, bugs: 0 };
-    dirSeed.set(dir, d);
+  const dirTotals = new Map<string, DirHistory>();
+  for (const { id, dir } of inFolders) {
+    const d = dirTotals.get(dir) ?? { changes: 0, fixes: 0, bugs: 0 };
+    dirTotals.set(dir, d);
     d.changes += 1;
     if (fixIds.has(id)) d.fixes += 1;
     if (effective.has(id)) d.bugs += 1;
@@ -308,5 +294,5 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
     files: c.files,
   }));
   changes.push(proposed);
-  return computeFeatures(changes, { fixes, reverts: ownReverts, labels }, (p) => p === position, { authors: new Map([[change.authorId, seed]]), dirs: dirSeed }).get(position) ?? {};
+  return computeFeatures(changes, { fixes, reverts: ownReverts, labels }, (p) => p === position, { authors: new Map([[change.authorId, seed]]), dirTotals }).get(position) ?? {};
 }
