@@ -48,6 +48,10 @@ describe('collectChangeFacts', () => {
     repo.checkout('main');
     const facts = await collectChangeFacts(repo.dir, 'main', second, { approvedShas: [first, second, '0123456789abcdef'] });
     expect(facts.changedSince).toEqual({ [first]: ['y.txt'], [second]: [], '0123456789abcdef': null });
+    // The head and the number of commits the change brings, from the same log as its author.
+    expect(facts.commits).toBe(2);
+    expect(facts.headCommit).toMatchObject({ subject: 'y', parents: 1 });
+    expect(facts.headCommit.time).toBeGreaterThan(0);
   });
 
   it('names bad revisions and non-repositories', async () => {
@@ -57,6 +61,8 @@ describe('collectChangeFacts', () => {
     );
     expect(isFlowgateError(bad, 'REVISION_NOT_FOUND')).toBe(true);
     expect((bad as Error).message).toContain('"nope" is not a commit');
+    // One rev-parse resolves both; an argument it would pass through as an option is no commit.
+    await expect(collectChangeFacts(repo.dir, '--all', 'main')).rejects.toThrow(/"--all" is not a commit/);
     await expect(collectChangeFacts('/', 'a', 'b')).rejects.toThrow(/is not a git repository/);
   });
 });

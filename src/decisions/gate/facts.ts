@@ -1,6 +1,6 @@
 import type { BroughtCommit, GitNote } from '../../changes/change.ts';
 import { FlowgateError } from '../../core/errors.ts';
-import { assertRepository, git, resolveCommit } from '../../sources/git/git.ts';
+import { git, resolveCommit, resolveCommits } from '../../sources/git/git.ts';
 import { readDiffFiles, readNumstat } from '../../sources/git/history.ts';
 import { builtinSignatures, detectProvenance, type Signature } from '../../analyses/provenance/index.ts';
 import { readCodeOwnersTextAt } from '../policy/codeowners.ts';
@@ -9,19 +9,20 @@ import type { ChangeAuthor, ChangeFacts, GateFile } from './types.ts';
 const field = '%x1f';
 const record = '%x1e';
 
-/** A commit as read here: its committer too (a provenance signal of the head). */
-type ReadCommit = BroughtCommit & { committer: { name: string; email: string } };
+/** A commit as read here: its committer (a provenance signal of the head), commit time and number of parents too. */
+type ReadCommit = BroughtCommit & { committer: { name: string; email: string }; commitTime: number; parents: number };
 
-/** Reads commits as {sha, author, committer, time, subject, body}; `args` select them (a range, or one sha with -1), newest first. */
+/** Reads commits as {sha, author, committer, times, parents, subject, body}; `args` select them (a range, or one sha with -1), newest first. */
 async function readCommits(repoPath: string, args: string[]): Promise<ReadCommit[]> {
-  const format = ['%H', '%an', '%ae', '%at', '%cn', '%ce', '%s', '%b'].join(field) + record;
+  const format = ['%H', '%an', '%ae', '%at', '%cn', '%ce', '%ct', '%P', '%s', '%b'].join(field) + record;
   return (await git(repoPath, ['log', `--format=${format}`, ...args]))
     .split('\x1e')
     .map((entry) => entry.replace(/^\n/, ''))
     .filter((entry) => entry !== '')
     .map((entry) => {
-      const [sha = '', name = '', email = '', time = '0', committerName = '', committerEmail = '', subject = '', body = ''] = entry.split('\x1f');
-      return { sha, author: { name, email }, committer: { name: committerName, email: committerEmail }, authorTime: Number(time), subject, body, trailers: [] };
+      const [sha = '', name = '', email = '', time = '0', committerName = '', committerEmail = '', commitTime = '0', parents = '', subject = '', body = ''] = entry.split('\x1f');
+      const committer = { name: committerName, email: committerEmail };
+      return { sha, author: { name, email }, committer, authorTime: Number(time), commitTime: Number(commitTime), parents: parents.split(' ').filter((p) => p !== '').length, subject, body, trailers: [] };
     });
 }
 
@@ -33,6 +34,13 @@ async function readAiNote(repoPath: string, sha: string): Promise<GitNote[]> {
   } catch {
     return [];
   }
+}
+
+/** Facts of a change in a local repository: also its head commit and how many commits it brings (features of a proposed change). */
+export interface LocalChangeFacts extends ChangeFacts {
+  headCommit: { time: number; subject: string; parents: number };
+  /** Commits in merge-base..head (1 when the head is the merge base). */
+  commits: number;
 }
 
 /** Options of collectChangeFacts. */
@@ -51,15 +59,13 @@ export interface CollectOptions {
  * CODEOWNERS at the base, and what changed since each approved sha. Does no deciding. The git
  * commands run side by side (a wide change's diffs are most of a check's time).
  */
-export async function collectChangeFacts(repoPath: string, base: string, head: string, options: CollectOptions = {}): Promise<ChangeFacts> {
-  assertRepository(repoPath);
-  const baseSha = resolveCommit(repoPath, base);
-  const headSha = resolveCommit(repoPath, head);
+export async function collectChangeFacts(repoPath: string, base: string, head: string, options: CollectOptions = {}): Promise<LocalChangeFacts> {
+  const [baseSha = '', headSha = ''] = resolveCommits(repoPath, [base, head]);
   // Unrelated histories: compare with the base itself.
   const mergeBase = (await git(repoPath, ['merge-base', baseSha, headSha], { allowFailure: true })).trim() || baseSha;
 
   const range = [mergeBase, headSha];
-  const [listed, ignoringWhitespace, commits, notes, changedSince] = await Promise.all([
+  const [listed, ignoringWhitespace, commits, notes, changedSince, codeOwners] = await Promise.all([
     // Parsed and path-decoded as the miner stores changes, so stored history is found by the same paths.
     readDiffFiles(repoPath, ['diff', '-z', '-M', '--raw', '--numstat', ...range]),
     readNumstat(repoPath, ['diff', '-z', '-M', '-w', '--ignore-blank-lines', '--numstat', ...range]),
@@ -67,6 +73,7 @@ export async function collectChangeFacts(repoPath: string, base: string, head: s
     readCommits(repoPath, mergeBase === headSha ? ['-1', headSha] : [`${mergeBase}..${headSha}`]),
     readAiNote(repoPath, headSha),
     filesChangedSince(repoPath, headSha, options.approvedShas ?? []),
+    readCodeOwnersTextAt(repoPath, baseSha),
   ]);
   const files: GateFile[] = listed.map(({ path, oldPath, status, added, deleted, binary }) => {
     const ws = ignoringWhitespace.get(path);
@@ -99,8 +106,10 @@ export async function collectChangeFacts(repoPath: string, base: string, head: s
     author,
     provenance: { class: provenance.class, tool: provenance.tool },
     files,
-    codeOwners: readCodeOwnersTextAt(repoPath, baseSha),
+    codeOwners,
     changedSince,
+    headCommit: { time: headCommit.commitTime, subject: headCommit.subject, parents: headCommit.parents },
+    commits: commits.length,
   };
 }
 

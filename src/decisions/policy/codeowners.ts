@@ -1,5 +1,5 @@
 import { codeOwnersLocations, ownersOf, parseCodeOwners, type CodeOwners } from '../../analyses/routing/codeowners.ts';
-import { readFileAt } from '../../sources/git/git.ts';
+import { readFileAtAsync } from '../../sources/git/git.ts';
 
 /** CODEOWNERS as text (so change facts stay JSON): where it was read and what it says. */
 export interface CodeOwnersText {
@@ -29,9 +29,9 @@ export function compileCodeOwners(file: CodeOwnersText | null): { parsed: CodeOw
 }
 
 /** Reads CODEOWNERS as it is at `rev` (the first of GitHub's locations that exists); null when none. */
-export function readCodeOwnersTextAt(repoPath: string, rev: string): CodeOwnersText | null {
+export async function readCodeOwnersTextAt(repoPath: string, rev: string): Promise<CodeOwnersText | null> {
   for (const location of codeOwnersLocations) {
-    const text = readFileAt(repoPath, rev, location);
+    const text = await readFileAtAsync(repoPath, rev, location);
     if (text !== null) return { source: `${location} at ${rev}`, text };
   }
   return null;

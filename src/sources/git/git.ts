@@ -111,6 +111,28 @@ export function readFileAt(repoPath: string, rev: string, path: string): string 
   }
 }
 
+/** A file's text at a revision, read without blocking (readFileAt's asynchronous twin); null when it does not exist there. */
+export async function readFileAtAsync(repoPath: string, rev: string, path: string): Promise<string | null> {
+  try {
+    return await git(repoPath, ['show', `${rev}:${path}`]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Resolves revisions to commit shas with one git process (a check resolves several before its
+ * diffs start); any that does not resolve is named by resolveCommit's error, and a path that is not
+ * a repository by assertRepository's.
+ */
+export function resolveCommits(repoPath: string, revs: readonly string[]): string[] {
+  const out = gitSync(repoPath, ['rev-parse', ...revs.map((rev) => `${rev}^{commit}`)], { allowFailure: true }).split('\n').filter((line) => line !== '');
+  // rev-parse passes an argument that looks like an option through unchanged: only shas count.
+  if (out.length === revs.length && out.every((line) => /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(line))) return out;
+  assertRepository(repoPath);
+  return revs.map((rev) => resolveCommit(repoPath, rev));
+}
+
 const missingObjectPattern = /missing blob|could not read|unable to read|bad object|promisor|did not receive expected object|fatal: missing/i;
 
 function gitError(repoPath: string, args: string[], error: unknown): FlowgateError {

@@ -6,7 +6,7 @@ import { signaturesFromConfig } from '../../../analyses/provenance/index.ts';
 import { configFileName, configJsonSchema, parseConfig, readConfigAt } from '../../../core/config.ts';
 import { FlowgateError } from '../../../core/errors.ts';
 import { collectChangeFacts } from '../../../decisions/gate/facts.ts';
-import { assertRepository, gitSync, resolveCommit } from '../../../sources/git/git.ts';
+import { assertRepository, resolveCommit, resolveCommits } from '../../../sources/git/git.ts';
 import { repositoryKey } from '../../../sources/git/miner.ts';
 import { isPostgresUrl, resolveStoreUrl } from '../../../store/dialect.ts';
 import { decideChange } from '../../../decisions/gate/decide.ts';
@@ -83,13 +83,6 @@ function storeToRead(db: string | undefined): { url: string } | { missing: strin
   return existsSync(path) ? { url } : { missing: path };
 }
 
-/** The head's commit time, subject and the number of commits the change brings (features of a proposed change). */
-function headFacts(repoPath: string, mergeBase: string, head: string): { time: number; title: string; commits: number; parents: number } {
-  const [time = '0', parents = '', title = ''] = gitSync(repoPath, ['log', '-1', '--format=%ct%x1f%P%x1f%s', head]).trim().split('\x1f');
-  const commits = mergeBase === head ? 1 : Number(gitSync(repoPath, ['rev-list', '--count', `${mergeBase}..${head}`]).trim());
-  return { time: Number(time), title, commits: Math.max(1, commits), parents: parents.split(' ').filter((p) => p !== '').length };
-}
-
 /**
  * Collects facts, reads the base policy, takes risk and trust from the store (flags override),
  * decides, prints, optionally records; sets the exit status. `landed`: explain of a commit on the
@@ -101,8 +94,11 @@ async function runDecision(repoPath: string, base: string, head: string, options
   const checks = options.checks === undefined ? [] : readJsonFlag(options.checks, '--checks', ChecksFile).map((c) => (c.sha === undefined ? { name: c.name, status: c.status } : { name: c.name, status: c.status, sha: c.sha }));
   const givenRisk: RiskEstimate | null = options.risk === undefined ? null : { ...readJsonFlag(options.risk, '--risk', RiskFile), source: 'given' };
   const givenTrust = options.trust === undefined ? null : readJsonFlag(options.trust, '--trust', TrustFile);
-  assertRepository(repoPath);
-  const baseSha = resolveCommit(repoPath, base);
+  // The store's key first: its git processes would otherwise queue behind the diffs, and the
+  // store's reads wait for it.
+  const repository = repositoryKey(repoPath);
+  repository.catch(() => undefined);
+  const [baseSha = ''] = resolveCommits(repoPath, [base]);
   // The policy in force is the base revision's: the change under judgement cannot rewrite it.
   const config = readConfigAt(repoPath, baseSha);
   const policy = loadPolicy(config, `${configFileName} at ${baseSha.slice(0, 7)}`);
@@ -113,7 +109,7 @@ async function runDecision(repoPath: string, base: string, head: string, options
   });
   // Awaited below; a failure must not count as unhandled while the store is read.
   facts.catch(() => undefined);
-  const { key } = await repositoryKey(repoPath);
+  const { key } = await repository;
 
   const notes: string[] = [];
   if (givenRisk !== null) notes.push(`risk from --risk ${options.risk ?? ''}`);
@@ -125,7 +121,7 @@ async function runDecision(repoPath: string, base: string, head: string, options
     if (storedWanted) await prepareStoredGateInputs(store.db, key);
     const change = await facts;
     if (storedWanted) {
-      const landedHead = headFacts(repoPath, change.mergeBase, change.head);
+      const landedHead = change.headCommit;
       const stored = await storedGateInputs(
         store.db,
         key,
@@ -135,9 +131,9 @@ async function runDecision(repoPath: string, base: string, head: string, options
           author: change.author,
           provenance: change.provenance,
           time: landed ? landedHead.time : Math.floor(Date.now() / 1000),
-          title: landedHead.title,
-          commits: landedHead.commits,
-          kind: (landed ? landedHead.parents : landedHead.commits) > 1 ? 'merge' : 'direct',
+          title: landedHead.subject,
+          commits: Math.max(1, change.commits),
+          kind: (landed ? landedHead.parents : change.commits) > 1 ? 'merge' : 'direct',
           sha: landed ? change.head : null,
         },
         // A flag replaces its part of the store's answer.
