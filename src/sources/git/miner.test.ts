@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -155,6 +155,26 @@ describe.each(storeKinds)('mining on %s', (kind) => {
     expect(await dumpRepository(store.db, key)).toEqual(await dumpRepository(fresh.db, key));
     await fresh.dispose();
     work.dispose();
+  });
+});
+
+describe('repositoryKey', () => {
+  it('is the real top level from anywhere in a work tree, and the git dir of a bare repository or from inside .git', async () => {
+    const repo = new RepoBuilder();
+    const links = mkdtempSync(join(tmpdir(), 'flowgate-key-'));
+    try {
+      repo.write('deep/er/file.txt', 'x\n').commit('add');
+      const top = realpathSync(repo.dir);
+      symlinkSync(repo.dir, join(links, 'linked'));
+      for (const from of [repo.dir, join(repo.dir, 'deep', 'er'), join(links, 'linked', 'deep')]) expect(await repositoryKey(from)).toEqual({ key: top, path: top });
+      expect((await repositoryKey(join(repo.dir, '.git'))).key).toBe(join(top, '.git'));
+      execFileSync('git', ['clone', '-q', '--bare', repo.dir, join(links, 'bare.git')]);
+      expect((await repositoryKey(join(links, 'bare.git'))).key).toBe(realpathSync(join(links, 'bare.git')));
+      await expect(repositoryKey(links)).rejects.toThrow(/not a git repository/);
+    } finally {
+      repo.dispose();
+      rmSync(links, { recursive: true, force: true });
+    }
   });
 });
 

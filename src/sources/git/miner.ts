@@ -41,10 +41,10 @@ const maxCommitsReadAlone = 2000;
 
 /** The store key of a repository: the real path of its top level (or git dir, when bare). */
 export async function repositoryKey(repoPath: string): Promise<{ key: string; path: string }> {
-  const top = (await git(repoPath, ['rev-parse', '--show-toplevel'], { allowFailure: true })).trim();
-  if (top !== '') return { key: realpathSync(top), path: realpathSync(top) };
-  const gitDir = (await git(repoPath, ['rev-parse', '--absolute-git-dir'])).trim();
-  return { key: realpathSync(gitDir), path: realpathSync(gitDir) };
+  // One process: --show-toplevel fails outside a work tree, and a check waits for this key.
+  const [inside = '', gitDir = '', up = ''] = (await git(repoPath, ['rev-parse', '--is-inside-work-tree', '--absolute-git-dir', '--show-cdup'])).split('\n');
+  const where = realpathSync(inside === 'true' ? resolve(repoPath, up === '' ? '.' : up) : gitDir);
+  return { key: where, path: where };
 }
 
 /**
