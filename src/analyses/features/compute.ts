@@ -129,7 +129,9 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
   const files = new Map<string, FileState>();
   const authors = new Map<number, AuthorState>();
   for (const [id, a] of seed.authors ?? []) authors.set(id, { changes: a.changes, byYear: new Map(a.byYear), bySubsystem: new Map(a.bySubsystem), bugs: a.bugs });
+  // What each defect-inducing change touched, so its label reaches those files, folders and author.
   const touchedBy = new Map<number, { files: FileState[]; dirs: DirState[]; author: AuthorState }>();
+  const inducing = new Set(knowledge.labels.map((l) => l.inducing));
   const dirs = new Map<string, DirState>();
   for (const [dir, d] of seed.dirTotals ?? []) dirs.set(dir, { ...d });
   const countDirs = seed.dirTotals === undefined;
@@ -152,6 +154,11 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
     return kind;
   };
 
+  // Scratch space of the wanted changes' own features, reused (a pass can hold tens of thousands of changes).
+  const kindCounts = new Map<FileKind, number>();
+  const developers = new Set<number>();
+  const churnByFile: number[] = [];
+
   for (const change of [...changes].sort((a, b) => a.position - b.position)) {
     // Defects whose fixes landed by now become known: on the files and to the author.
     const clock = change.knownBy ?? change.time;
@@ -172,7 +179,7 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
     const want = wanted === undefined || wanted(change.position);
     const subsystems = new Set<string>();
     const directories = new Set<string>();
-    const kindCounts = new Map<FileKind, number>();
+    kindCounts.clear();
     let la = 0;
     let ld = 0;
     let lt = 0;
@@ -188,8 +195,8 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
     let created = 0;
     let removed = 0;
     let renamed = 0;
-    const developers = new Set<number>();
-    const churnByFile: number[] = [];
+    developers.clear();
+    churnByFile.length = 0;
     stampValue += 1;
     let nuc = 0;
 
@@ -327,7 +334,7 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
         touchedDirs.push(state);
       }
     }
-    touchedBy.set(change.position, { files: touched, dirs: touchedDirs, author });
+    if (inducing.has(change.position)) touchedBy.set(change.position, { files: touched, dirs: touchedDirs, author });
     author.changes += 1;
     const y = yearOf(change.time);
     author.byYear.set(y, (author.byYear.get(y) ?? 0) + 1);

@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
-import type { ChangeFileTable, Database } from '../../store/schema.ts';
+import type { Database } from '../../store/schema.ts';
 import { folderKey, folderKeyOf } from '../../store/migrations/0008-feature-read-paths.ts';
 import { computeFeatures, directoryOf, subsystemOf, yearOf, type AuthorHistory, type ChangeFeatures, type DirHistory, type FeatureChange, type FeatureFile } from '../features/compute.ts';
 
@@ -43,10 +43,10 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** A stored file row as the queries here read it. */
-type FileRow = Omit<ChangeFileTable, 'binary'>;
+type FileRow = FeatureFile & { change_id: number };
 
-/** One stored rename (or copy): a file whose state moved from `old_path` to `path`. */
-type StoredRename = FileRow & { old_path: string };
+/** One stored rename (or copy): a file whose state moved from `oldPath` to `path`. */
+type StoredRename = FileRow & { oldPath: string };
 
 /** What the feature pass reads of a stored change row. */
 interface ChangeMeta {
@@ -74,7 +74,8 @@ interface RepoIndex {
 /** Per connection, per repository: the latest RepoIndex (the gate service asks many times). */
 const indexes = new WeakMap<object, Map<number, RepoIndex>>();
 
-const fileColumns = ['change_id', 'path', 'old_path', 'status', 'added', 'deleted'] as const;
+// Read in the pass's own shape, so the rows are its files as they are (no copy of tens of thousands).
+const fileColumns = ['change_id', 'path', 'old_path as oldPath', 'status', 'added', 'deleted'] as const;
 
 async function repoIndex(db: Db, repoId: number): Promise<RepoIndex | null> {
   const tip = await db.selectFrom('changes').select(['position', 'sha']).where('repo_id', '=', repoId).orderBy('position', 'desc').limit(1).executeTakeFirst();
@@ -90,10 +91,10 @@ async function repoIndex(db: Db, repoId: number): Promise<RepoIndex | null> {
   // paths to a lineage, whose changes are then kept to this repository by their rows.
   const rows = await db.selectFrom('change_files').select(fileColumns).where('old_path', 'is not', null).execute();
   for (const r of rows) {
-    if (r.old_path === null) continue;
-    const rename = { ...r, old_path: r.old_path };
+    if (r.oldPath === null) continue;
+    const rename = { ...r, oldPath: r.oldPath };
     renamesTo.set(r.path, [...(renamesTo.get(r.path) ?? []), rename]);
-    renamesFrom.set(r.old_path, [...(renamesFrom.get(r.old_path) ?? []), rename]);
+    renamesFrom.set(r.oldPath, [...(renamesFrom.get(r.oldPath) ?? []), rename]);
   }
   // Every change (a wide proposed change needs a large share of them, and the running maximum of
   // commit time needs them all): one pass over a covering index, cheaper than a window query.
@@ -152,7 +153,6 @@ interface SubsetChange {
   files: FeatureFile[];
 }
 
-const asFile = (f: FileRow): FeatureFile => ({ path: f.path, oldPath: f.old_path, status: f.status, added: f.added, deleted: f.deleted });
 
 /**
  * Features of a change that is not stored yet, as if it landed after the stored mainline: the
@@ -175,9 +175,9 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
   const work = [...lineage];
   for (let path = work.pop(); path !== undefined; path = work.pop()) {
     for (const r of index.renamesTo.get(path) ?? []) {
-      if (lineage.has(r.old_path)) continue;
-      lineage.add(r.old_path);
-      work.push(r.old_path);
+      if (lineage.has(r.oldPath)) continue;
+      lineage.add(r.oldPath);
+      work.push(r.oldPath);
     }
   }
   // Their rows that touch the lineage: by path (the path index), and the renames away from a
@@ -195,16 +195,12 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
   for (const path of lineage) for (const r of index.renamesFrom.get(path) ?? []) if (!lineage.has(r.path)) take(r);
 
   // Rows of another repository's changes find no change row in the index and are left out.
-  const subset = new Map<number, SubsetChange>();
-  for (const id of byChange.keys()) {
-    const r = index.changes.get(id);
-    if (r !== undefined) subset.set(id, { id, position: r.position, time: r.commit_time, authorId: r.author_id, files: [] });
-  }
   // Order within a change never matters here: with -M (the miner's) a change lists each path once
   // and a renamed file's old path is gone in it, so no two of its rows share a file's state.
+  const subset = new Map<number, SubsetChange>();
   for (const [id, rows] of byChange) {
-    const c = subset.get(id);
-    if (c !== undefined) for (const r of rows) c.files.push(asFile(r));
+    const r = index.changes.get(id);
+    if (r !== undefined) subset.set(id, { id, position: r.position, time: r.commit_time, authorId: r.author_id, files: rows });
   }
 
   // 2. The proposed change's folders (dir_changes, dir_fixes, dir_bugs): it is the pass's last
