@@ -11,7 +11,7 @@ import type { FeatureRow } from '../risk/types.ts';
 import { computeFeatures, type ChangeFeatures } from '../features/compute.ts';
 import { defaultModel } from './default-model.ts';
 import { loadKnowledge } from './run.ts';
-import { prepareProposedFeatures, proposedChangeFeatures, type ProposedChange } from './proposed.ts';
+import { prepareProposedFeatures, proposedChangeFeatures, type ProposedChange, type ProposedPaths } from './proposed.ts';
 import { dbOf, loadFeatures, loadHistory, loadLabels } from './store.ts';
 
 /** A repository needs this much history before its own model replaces the default one. */
@@ -176,9 +176,9 @@ export async function featuresForChange(store: Store | Kysely<Database>, repoId:
   return proposedChangeFeatures(dbOf(store), repoId, change);
 }
 
-/** Reads ahead what featuresForChange needs of the history whatever the change, e.g. while git diffs it. */
-export async function prepareFeaturesForChange(store: Store | Kysely<Database>, repoId: number): Promise<void> {
-  await prepareProposedFeatures(dbOf(store), repoId);
+/** Reads ahead what featuresForChange needs of the history, e.g. while git diffs the change: what any change needs, and with `files` what those select. */
+export async function prepareFeaturesForChange(store: Store | Kysely<Database>, repoId: number, files?: ProposedPaths): Promise<void> {
+  await prepareProposedFeatures(dbOf(store), repoId, files);
 }
 
 /** The reference for featuresForChange: the feature pass over the whole stored history, then the change (seconds on a large history). */

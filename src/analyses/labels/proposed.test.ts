@@ -3,7 +3,7 @@ import { RepoBuilder } from '../../sources/git/__fixtures__/repo-builder.ts';
 import { openTestStore, storeKinds, type TestStore } from '../../store/__fixtures__/test-stores.ts';
 import { runAnalysis } from '../run.ts';
 import { LabelsConfig } from './config.ts';
-import { featuresForChange, featuresForChangeByFullPass, type ProposedChange } from './model.ts';
+import { featuresForChange, featuresForChangeByFullPass, prepareFeaturesForChange, type ProposedChange } from './model.ts';
 import { runLabels } from './run.ts';
 import { storedAsProposed } from './__fixtures__/stored-as-proposed.ts';
 
@@ -175,5 +175,31 @@ describe.each(storeKinds)('features of a proposed change on %s', (kind) => {
     await expectSame(repoId, [...(await allStoredAsProposed(repoId)).slice(-4), ...fresh]);
     const after = await featuresForChange(store, repoId, fresh[0]!);
     expect(after.nuc).toBe(onA.nuc! + 2);
+  });
+
+  it('takes a history read started ahead only for the same paths, and only once', async () => {
+    store = await openTestStore(kind);
+    const repoId = await analyze(built.repo.dir);
+    const stored = await allStoredAsProposed(repoId);
+    const tip = stored[stored.length - 1]!;
+    const onA: ProposedChange = { time: tip.time + 86_400, authorId: tip.authorId, kind: 'squash', provenance: 'human', commits: 1, files: [{ path: 'lib/a.ts', oldPath: null, status: 'M', added: 2, deleted: 1 }] };
+    const elsewhere = stored[2]!;
+    const expected = await featuresForChangeByFullPass(store, repoId, onA);
+    expect(expected.prior_bugs).toBeGreaterThan(0);
+
+    // Read ahead for its paths (no line counts yet), then for another change's: both give the full pass's features.
+    await prepareFeaturesForChange(store, repoId, onA.files.map((f) => ({ path: f.path, oldPath: f.oldPath })));
+    expect(await featuresForChange(store, repoId, onA)).toEqual(expected);
+    await prepareFeaturesForChange(store, repoId, elsewhere.files);
+    expect(await featuresForChange(store, repoId, onA)).toEqual(expected);
+    expect(await featuresForChange(store, repoId, elsewhere)).toEqual(await featuresForChangeByFullPass(store, repoId, elsewhere));
+
+    // Taken once: labels that change while the mainline stays are read afresh by the next change.
+    await prepareFeaturesForChange(store, repoId, onA.files);
+    expect(await featuresForChange(store, repoId, onA)).toEqual(expected);
+    await store.db.deleteFrom('defect_labels').execute();
+    const relabelled = await featuresForChange(store, repoId, onA);
+    expect(relabelled.prior_bugs).toBe(0);
+    expect(relabelled).toEqual(await featuresForChangeByFullPass(store, repoId, onA));
   });
 });

@@ -114,9 +114,62 @@ async function repoIndex(db: Db, repoId: number): Promise<RepoIndex | null> {
   return index;
 }
 
-/** Reads what every proposed change's features need of the stored history (kept per connection), before its files are known. */
-export async function prepareProposedFeatures(db: Db, repoId: number): Promise<void> {
-  await repoIndex(db, repoId);
+/** Where a proposed change's files are and were (its lineage and folders come from these alone). */
+export type ProposedPaths = readonly Pick<FeatureFile, 'path' | 'oldPath'>[];
+
+/** The stored history that a proposed change's paths select (readHistoryOf), whatever its line counts or author. */
+interface HistoryReads {
+  /** The RepoIndex key and the paths they were read for. */
+  key: string;
+  /** Every stored row of a lineage path, and the renames away from one, by change. */
+  byChange: Map<number, FileRow[]>;
+  /** This repository's changes with a file directly in one of the folders. */
+  inFolders: { id: number; dir: string }[];
+  fixIds: Set<number>;
+  /** Each labelled change's earliest label. */
+  earliest: Map<number, number>;
+}
+
+/**
+ * Per connection, per repository: a history read started ahead (a check starts it while git counts
+ * lines). The next feature computation for the same paths takes it, once: fixes and labels can
+ * change while the mainline stays, so a read is never reused later.
+ */
+const readsAhead = new WeakMap<object, Map<number, Promise<HistoryReads>>>();
+
+/** The key of a paths' history read: the index it used and what the paths select (lineage heads and folders). */
+function readsKey(index: RepoIndex, paths: ProposedPaths): string {
+  const heads = [...new Set(paths.map((f) => f.oldPath ?? f.path))].sort();
+  const dirs = [...new Set(paths.map((f) => directoryOf(f.path)))].sort();
+  return JSON.stringify([index.key, heads, dirs]);
+}
+
+/** The history read started ahead for these paths (taken: it is gone from the cache), else a new read. */
+async function takeHistoryReads(db: Db, index: RepoIndex, repoId: number, paths: ProposedPaths): Promise<HistoryReads> {
+  const key = readsKey(index, paths);
+  const ahead = readsAhead.get(db)?.get(repoId);
+  if (ahead !== undefined) {
+    readsAhead.get(db)?.delete(repoId);
+    // One that failed or was for other paths is read again here (and fails here, with its error).
+    const taken = await ahead.then((r) => (r.key === key ? r : null), () => null);
+    if (taken !== null) return taken;
+  }
+  return readHistoryOf(db, index, repoId, paths, key);
+}
+
+/**
+ * Reads what a proposed change's features need of the stored history (kept per connection): with
+ * its paths (`files`, known before its line counts), also the history they select, so a check can
+ * read it while git counts the lines.
+ */
+export async function prepareProposedFeatures(db: Db, repoId: number, files?: ProposedPaths): Promise<void> {
+  const index = await repoIndex(db, repoId);
+  if (index === null || files === undefined) return;
+  const read = readHistoryOf(db, index, repoId, files, readsKey(index, files));
+  const perRepo = readsAhead.get(db) ?? new Map<number, Promise<HistoryReads>>();
+  readsAhead.set(db, perRepo);
+  perRepo.set(repoId, read);
+  await read;
 }
 
 /** `text` with LIKE's wildcards and the escape character escaped (the pattern says `escape '\'`). */
@@ -155,6 +208,57 @@ interface SubsetChange {
 
 
 /**
+ * Reads the stored history a proposed change's paths select: (1) the lineage of its files, (2)
+ * the changes in its folders, and the repository's fixes and labels (whole-repository lists: a few
+ * thousand rows by an index, cheaper than the subset's ids in chunks).
+ */
+async function readHistoryOf(db: Db, index: RepoIndex, repoId: number, paths: ProposedPaths, key: string): Promise<HistoryReads> {
+  // 1. The lineage: the paths whose state flows into the proposed change's files, through renames.
+  const lineage = new Set(paths.map((f) => f.oldPath ?? f.path));
+  const work = [...lineage];
+  for (let path = work.pop(); path !== undefined; path = work.pop()) {
+    for (const r of index.renamesTo.get(path) ?? []) {
+      if (lineage.has(r.oldPath)) continue;
+      lineage.add(r.oldPath);
+      work.push(r.oldPath);
+    }
+  }
+  // Their rows that touch the lineage: by path (the path index), and the renames away from a
+  // lineage path from the index. Kept to this repository by the change rows later.
+  const byChange = new Map<number, FileRow[]>();
+  const take = (r: FileRow): void => {
+    const rows = byChange.get(r.change_id);
+    if (rows === undefined) byChange.set(r.change_id, [r]);
+    else rows.push(r);
+  };
+  for (const part of chunks([...lineage], maxBoundPaths)) {
+    for (const r of await db.selectFrom('change_files').select(fileColumns).where('path', 'in', part).execute()) take(r);
+  }
+  // A rename between two lineage paths was read above already.
+  for (const path of lineage) for (const r of index.renamesFrom.get(path) ?? []) if (!lineage.has(r.path)) take(r);
+
+  // 2. The proposed change's folders (dir_changes, dir_fixes, dir_bugs): it is the pass's last
+  // change, so only each folder's totals over the whole history matter. Summed once fixes and
+  // labels are known (proposedChangeFeatures); the pass counts no folders.
+  const folders = new Map([...new Set(paths.map((f) => directoryOf(f.path)))].map((dir) => [folderKey(dir), dir]));
+  const inFolders: { id: number; dir: string }[] = [];
+  for (const part of chunks([...folders.keys()], maxBoundPaths)) {
+    // From the folder index alone (migration 0008).
+    const rows = await db.selectFrom('change_files').select(['change_id', folderKeyOf().as('folder')]).distinct().where(folderKeyOf(), 'in', part).execute();
+    // Another repository's change has no row in the index.
+    for (const r of rows) if (index.changes.has(r.change_id)) inFolders.push({ id: r.change_id, dir: folders.get(r.folder) ?? '' });
+  }
+
+  const fixIds = new Set<number>();
+  for (const r of await db.selectFrom('fixes').select('change_id').where('repo_id', '=', repoId).execute()) fixIds.add(r.change_id);
+  const earliest = new Map<number, number>();
+  for (const r of await db.selectFrom('defect_labels').select(['inducing_change_id', 'known_at']).where('repo_id', '=', repoId).execute()) {
+    earliest.set(r.inducing_change_id, Math.min(r.known_at, earliest.get(r.inducing_change_id) ?? Infinity));
+  }
+  return { key, byChange, inFolders, fixIds, earliest };
+}
+
+/**
  * Features of a change that is not stored yet, as if it landed after the stored mainline: the
  * feature pass over only the stored changes they depend on (see the top of this file). Equal to
  * the pass over the whole history.
@@ -170,29 +274,7 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
   if (index === null) return computeFeatures([proposed], { fixes: ownFixes, reverts: ownReverts, labels: [] }).get(position) ?? {};
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
 
-  // 1. The lineage: the paths whose state flows into the proposed change's files, through renames.
-  const lineage = new Set(change.files.map((f) => f.oldPath ?? f.path));
-  const work = [...lineage];
-  for (let path = work.pop(); path !== undefined; path = work.pop()) {
-    for (const r of index.renamesTo.get(path) ?? []) {
-      if (lineage.has(r.oldPath)) continue;
-      lineage.add(r.oldPath);
-      work.push(r.oldPath);
-    }
-  }
-  // Their rows that touch the lineage: by path (the path index), and the renames away from a
-  // lineage path from the index. Kept to this repository by the change rows below.
-  const byChange = new Map<number, FileRow[]>();
-  const take = (r: FileRow): void => {
-    const rows = byChange.get(r.change_id);
-    if (rows === undefined) byChange.set(r.change_id, [r]);
-    else rows.push(r);
-  };
-  for (const part of chunks([...lineage], maxBoundPaths)) {
-    for (const r of await db.selectFrom('change_files').select(fileColumns).where('path', 'in', part).execute()) take(r);
-  }
-  // A rename between two lineage paths was read above already.
-  for (const path of lineage) for (const r of index.renamesFrom.get(path) ?? []) if (!lineage.has(r.path)) take(r);
+  const { byChange, inFolders, fixIds, earliest } = await takeHistoryReads(db, index, repoId, change.files);
 
   // Rows of another repository's changes find no change row in the index and are left out.
   // Order within a change never matters here: with -M (the miner's) a change lists each path once
@@ -201,17 +283,6 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
   for (const [id, rows] of byChange) {
     const r = index.changes.get(id);
     if (r !== undefined) subset.set(id, { id, position: r.position, time: r.commit_time, authorId: r.author_id, files: rows });
-  }
-
-  // 2. The proposed change's folders (dir_changes, dir_fixes, dir_bugs): it is the pass's last
-  // change, so only each folder's totals over the whole history matter. Summed below from the
-  // folder index (migration 0008) once fixes and labels are known; the pass counts no folders.
-  const folders = new Map([...new Set(change.files.map((f) => directoryOf(f.path)))].map((dir) => [folderKey(dir), dir]));
-  const inFolders: { id: number; dir: string }[] = [];
-  for (const part of chunks([...folders.keys()], maxBoundPaths)) {
-    const rows = await db.selectFrom('change_files').select(['change_id', folderKeyOf().as('folder')]).distinct().where(folderKeyOf(), 'in', part).execute();
-    // Another repository's change has no row in the index.
-    for (const r of rows) if (index.changes.has(r.change_id)) inFolders.push({ id: r.change_id, dir: folders.get(r.folder) ?? '' });
   }
 
   // 3. The author's other changes are not replayed: their sum is what the pass would add up.
@@ -231,21 +302,14 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
     subsystems.forEach((s, i) => touching.set(s, Number(counts[`s${i}`] ?? 0)));
   }
   // 4. What was known: fixes among the subset, and the labels the full pass would apply.
-  // Whole-repository lists: a few thousand rows by an index, cheaper than the subset's ids in chunks.
   const fixes = new Set(ownFixes);
-  const fixIds = new Set<number>();
-  for (const r of await db.selectFrom('fixes').select('change_id').where('repo_id', '=', repoId).execute()) {
-    fixIds.add(r.change_id);
-    const c = subset.get(r.change_id);
+  for (const id of fixIds) {
+    const c = subset.get(id);
     if (c !== undefined) fixes.add(c.position);
   }
   // The full pass applies an inducing change's earliest label once, at the first change whose time
   // reaches it, and only if the inducing change came before that one: before the proposed change,
   // every label is reached (fixes are stored changes), so the test is the running maximum of time.
-  const earliest = new Map<number, number>();
-  for (const r of await db.selectFrom('defect_labels').select(['inducing_change_id', 'known_at']).where('repo_id', '=', repoId).execute()) {
-    earliest.set(r.inducing_change_id, Math.min(r.known_at, earliest.get(r.inducing_change_id) ?? Infinity));
-  }
   const effective = new Set<number>();
   const labels: { inducing: number; knownAt: number }[] = [];
   for (const [id, knownAt] of earliest) {

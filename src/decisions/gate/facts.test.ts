@@ -19,8 +19,11 @@ describe('collectChangeFacts', () => {
     const head = repo.commit('feature');
     repo.checkout('main').write('d.txt', 'on main after the branch\n');
     repo.commit('main moves on');
-    const facts = await collectChangeFacts(repo.dir, 'main', head);
+    let listed: unknown = null;
+    const facts = await collectChangeFacts(repo.dir, 'main', head, { onListed: (files) => (listed = files) });
     expect(facts.mergeBase).toBe(base);
+    // Listed before the line counts: the same files, where they are and were.
+    await expect.poll(() => listed).toMatchObject(facts.files.map(({ path, oldPath, status }) => ({ path, oldPath, status })));
     expect(facts.files).toEqual([
       { path: 'b.bin', oldPath: null, status: 'M', added: 0, deleted: 0, binary: true, whitespaceOnly: false },
       { path: 'c.txt', oldPath: null, status: 'M', added: 2, deleted: 1, binary: false, whitespaceOnly: true },

@@ -51,7 +51,15 @@ export interface CollectOptions {
   signatures?: readonly Signature[];
   /** The PR's head branch, when known (a provenance signal). */
   headBranch?: string | null;
+  /**
+   * Called with the change's files (paths and statuses; no line counts yet) as soon as git lists
+   * them, which takes it a fraction of counting the lines: a caller can read ahead meanwhile.
+   */
+  onListed?: (files: readonly ListedFile[]) => void;
 }
+
+/** A file of the change as first listed: where it is and was, and how it changed. */
+export type ListedFile = Pick<GateFile, 'path' | 'oldPath' | 'status'>;
 
 /**
  * Reads from git everything a gate decision needs about `base..head`: files against the merge base
@@ -65,6 +73,9 @@ export async function collectChangeFacts(repoPath: string, base: string, head: s
   const mergeBase = (await git(repoPath, ['merge-base', baseSha, headSha], { allowFailure: true })).trim() || baseSha;
 
   const range = [mergeBase, headSha];
+  const { onListed } = options;
+  // Not awaited: the facts below do not wait for it, and a failure there is reported by them.
+  if (onListed !== undefined) readDiffFiles(repoPath, ['diff', '-z', '-M', '--raw', ...range]).then(onListed, () => undefined);
   const [listed, ignoringWhitespace, commits, notes, changedSince, codeOwners] = await Promise.all([
     // Parsed and path-decoded as the miner stores changes, so stored history is found by the same paths.
     readDiffFiles(repoPath, ['diff', '-z', '-M', '--raw', '--numstat', ...range]),

@@ -1,5 +1,6 @@
 import { PostgresAdapter, type Kysely } from 'kysely';
 import { currentModel, featuresForChange, prepareFeaturesForChange, scoreChange } from '../../analyses/labels/model.ts';
+import type { ProposedPaths } from '../../analyses/labels/proposed.ts';
 import { predictRisk } from '../../analyses/risk/learner.ts';
 import { postgresDialect, sqliteDialect } from '../../store/dialect.ts';
 import type { Database } from '../../store/schema.ts';
@@ -345,12 +346,15 @@ export interface StoredInputsWanted {
 }
 
 /**
- * Reads ahead what storedGateInputs will need of the repository's history whatever the change's
- * files (the CLI calls it while git diffs the change). Does nothing for a repository never analyzed.
+ * Reads ahead what storedGateInputs will need of the repository's history (the CLI calls it while
+ * git diffs the change): first what any change needs, then, once `files` (where the change's files
+ * are and were) resolves, the history they select. Does nothing for a repository never analyzed.
  */
-export async function prepareStoredGateInputs(db: Kysely<Database>, repoKey: string): Promise<void> {
+export async function prepareStoredGateInputs(db: Kysely<Database>, repoKey: string, files?: Promise<ProposedPaths>): Promise<void> {
   const repo = await findRepository(db, repoKey);
-  if (repo !== undefined) await prepareFeaturesForChange(db, repo.id);
+  if (repo === undefined) return;
+  await prepareFeaturesForChange(db, repo.id);
+  if (files !== undefined) await prepareFeaturesForChange(db, repo.id, await files);
 }
 
 /**

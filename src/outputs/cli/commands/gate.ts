@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { signaturesFromConfig } from '../../../analyses/provenance/index.ts';
 import { configFileName, configJsonSchema, parseConfig, readConfigAt } from '../../../core/config.ts';
 import { FlowgateError } from '../../../core/errors.ts';
-import { collectChangeFacts } from '../../../decisions/gate/facts.ts';
+import { collectChangeFacts, type ListedFile } from '../../../decisions/gate/facts.ts';
 import { assertRepository, resolveCommit, resolveCommits } from '../../../sources/git/git.ts';
 import { repositoryKey } from '../../../sources/git/miner.ts';
 import { isPostgresUrl, resolveStoreUrl } from '../../../store/dialect.ts';
@@ -103,9 +103,16 @@ async function runDecision(repoPath: string, base: string, head: string, options
   const config = readConfigAt(repoPath, baseSha);
   const policy = loadPolicy(config, `${configFileName} at ${baseSha.slice(0, 7)}`);
   // The diffs run in git processes while the store reads what the risk needs whatever the files.
+  // The change's files are listed long before their lines are counted: the store reads their
+  // history meanwhile (a proposed change's risk needs it; a landed one has stored features).
+  let listed: (files: readonly ListedFile[]) => void = () => undefined;
+  const listing = new Promise<readonly ListedFile[]>((resolve) => {
+    listed = resolve;
+  });
   const facts = collectChangeFacts(repoPath, baseSha, head, {
     approvedShas: approvals.map((a) => a.sha),
     signatures: signaturesFromConfig(config.provenance),
+    onListed: (files) => listed(files),
   });
   // Awaited below; a failure must not count as unhandled while the store is read.
   facts.catch(() => undefined);
@@ -118,7 +125,7 @@ async function runDecision(repoPath: string, base: string, head: string, options
   let trust = givenTrust === null ? null : computeTrust(givenTrust, policy);
   const decide = async (store: Store | null): Promise<Decision> => {
     const storedWanted = store !== null && (givenRisk === null || givenTrust === null);
-    if (storedWanted) await prepareStoredGateInputs(store.db, key);
+    if (storedWanted) await prepareStoredGateInputs(store.db, key, landed || givenRisk !== null ? undefined : Promise.race([listing, facts.then((f) => f.files)]));
     const change = await facts;
     if (storedWanted) {
       const landedHead = change.headCommit;
