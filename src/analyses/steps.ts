@@ -1,6 +1,6 @@
 import type { FlowgateConfig } from '../core/config.ts';
 import type { Store } from '../store/store.ts';
-import { labelsStep } from './labels/step.ts';
+import { labelsStep, replayIndexStep } from './labels/step.ts';
 
 /** What an analysis step gets after mining: the store, the repository and its config. */
 export interface AnalysisContext {
@@ -19,4 +19,4 @@ export interface AnalysisStep {
 }
 
 /** The steps `flowgate analyze` runs after mining. */
-export const analysisSteps: AnalysisStep[] = [labelsStep];
+export const analysisSteps: AnalysisStep[] = [labelsStep, replayIndexStep];

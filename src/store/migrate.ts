@@ -9,6 +9,7 @@ import * as service from './migrations/0005-service.ts';
 import * as serviceDecisions from './migrations/0006-service-decisions.ts';
 import * as repositoryRemote from './migrations/0007-repository-remote.ts';
 import * as featureReadPaths from './migrations/0008-feature-read-paths.ts';
+import * as replayIndex from './migrations/0009-replay-index.ts';
 
 type MigrationModule = { up: (db: Kysely<unknown>, dialect: Dialect) => Promise<void> };
 
@@ -22,6 +23,7 @@ const migrations: [string, MigrationModule][] = [
   ['0006-service-decisions', serviceDecisions],
   ['0007-repository-remote', repositoryRemote],
   ['0008-feature-read-paths', featureReadPaths],
+  ['0009-replay-index', replayIndex],
 ];
 
 function provider(dialect: Dialect): MigrationProvider {

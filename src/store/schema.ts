@@ -5,6 +5,7 @@ import type { GateTables } from './migrations/0004-gate.ts';
 import type { PrDecisionTable, ServiceTables } from './migrations/0005-service.ts';
 import type { ServiceDecisionColumns } from './migrations/0006-service-decisions.ts';
 import type { RepositoryRemoteColumns } from './migrations/0007-repository-remote.ts';
+import type { ReplayIndexTables } from './migrations/0009-replay-index.ts';
 
 /**
  * The store's tables as Kysely sees them. Times are Unix seconds (integers); booleans are 0/1
@@ -114,7 +115,7 @@ export interface CoreTables {
 }
 
 /** Every table; each later migration contributes the tables it creates. */
-export interface Database extends CoreTables, EventTables, LearningTables, GateTables, ServiceTables {
+export interface Database extends CoreTables, EventTables, LearningTables, GateTables, ServiceTables, ReplayIndexTables {
   /** 0007: a mined clone's hosted `owner/name`. */
   repositories: RepositoryTable & RepositoryRemoteColumns;
   /** 0006 links each service decision to the gate's `decisions` row. */

@@ -5,6 +5,7 @@ import { runAnalysis } from '../run.ts';
 import { LabelsConfig } from './config.ts';
 import { featuresForChange, featuresForChangeByFullPass, prepareFeaturesForChange, type ProposedChange } from './model.ts';
 import { runLabels } from './run.ts';
+import { writeReplayIndex } from './proposed.ts';
 import { storedAsProposed } from './__fixtures__/stored-as-proposed.ts';
 
 const ada = { name: 'Ada', email: 'ada@example.com' };
@@ -201,5 +202,42 @@ describe.each(storeKinds)('features of a proposed change on %s', (kind) => {
     const relabelled = await featuresForChange(store, repoId, onA);
     expect(relabelled.prior_bugs).toBe(0);
     expect(relabelled).toEqual(await featuresForChangeByFullPass(store, repoId, onA));
+  });
+
+  it('reads its repository index from the stored replay index when that describes the mainline, and ignores a stale or damaged one', async () => {
+    store = await openTestStore(kind);
+    const repoId = await analyze(built.repo.dir);
+    const stored = await allStoredAsProposed(repoId);
+    const tip = stored[stored.length - 1]!;
+    const onA: ProposedChange = { time: tip.time + 86_400, authorId: tip.authorId, kind: 'squash', provenance: 'human', commits: 1, files: [{ path: 'lib/a.ts', oldPath: null, status: 'M', added: 2, deleted: 1 }] };
+    expect(await writeReplayIndex(store.db, repoId)).toEqual({ changes: stored.length, renames: 2 });
+    // Each transaction is a connection of its own to the feature pass: nothing is kept between them.
+    const fresh = (): Promise<Record<string, number>> => store!.db.transaction().execute((trx) => featuresForChange(trx, repoId, onA));
+    const expected = await featuresForChangeByFullPass(store, repoId, onA);
+    expect(await fresh()).toEqual(expected);
+    expect(expected.ndev).toBe(3);
+
+    // The tables change under an index with the same tip: the stored index is what is read.
+    const someone = tip.authorId;
+    await store.db.updateTable('changes').set({ author_id: someone }).where('repo_id', '=', repoId).execute();
+    expect((await featuresForChangeByFullPass(store, repoId, onA)).ndev).toBe(1);
+    expect((await fresh()).ndev).toBe(3);
+    await writeReplayIndex(store.db, repoId);
+    const rewritten = await featuresForChangeByFullPass(store, repoId, onA);
+    expect(await fresh()).toEqual(rewritten);
+
+    // A stored index of another mainline, or a damaged one, is ignored: the tables are read.
+    await store.db.updateTable('changes').set({ author_id: stored.find((c) => c.authorId !== someone)!.authorId }).where('repo_id', '=', repoId).execute();
+    const now = await featuresForChangeByFullPass(store, repoId, onA);
+    expect(now).not.toEqual(rewritten);
+    const { key } = await store.db.selectFrom('replay_index').select('key').where('repo_id', '=', repoId).executeTakeFirstOrThrow();
+    await store.db.updateTable('replay_index').set({ key: 'another mainline' }).execute();
+    expect(await fresh()).toEqual(now);
+    for (const damaged of ['AAAA', 'not base64 at all', '']) {
+      await store.db.updateTable('replay_index').set({ key, changes: damaged }).execute();
+      expect(await fresh()).toEqual(now);
+    }
+    await store.db.updateTable('replay_index').set({ renames: '{broken' }).execute();
+    expect(await fresh()).toEqual(now);
   });
 });

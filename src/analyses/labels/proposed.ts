@@ -77,37 +77,127 @@ const indexes = new WeakMap<object, Map<number, RepoIndex>>();
 // Read in the pass's own shape, so the rows are its files as they are (no copy of tens of thousands).
 const fileColumns = ['change_id', 'path', 'old_path as oldPath', 'status', 'added', 'deleted'] as const;
 
-async function repoIndex(db: Db, repoId: number): Promise<RepoIndex | null> {
+/** What a RepoIndex is built from: the changes in position order, and the repository's renames. */
+interface IndexRows {
+  changes: ChangeMeta[];
+  renames: StoredRename[];
+}
+
+/** The stored mainline's key (tip and latest commit time; see ReplayIndexTable.key), or null when nothing is stored. */
+async function mainlineOf(db: Db, repoId: number): Promise<{ key: string; tipPosition: number; maxTime: number } | null> {
   const tip = await db.selectFrom('changes').select(['position', 'sha']).where('repo_id', '=', repoId).orderBy('position', 'desc').limit(1).executeTakeFirst();
   if (tip === undefined) return null;
   const newest = await db.selectFrom('changes').select('commit_time').where('repo_id', '=', repoId).orderBy('commit_time', 'desc').limit(1).executeTakeFirstOrThrow();
-  const key = `${tip.position}:${tip.sha}:${newest.commit_time}`;
+  return { key: `${tip.position}:${tip.sha}:${newest.commit_time}`, tipPosition: tip.position, maxTime: newest.commit_time };
+}
+
+/** Reads the index rows from the tables: every change from a covering index, the renames from a partial one (migration 0008). */
+async function scanIndexRows(db: Db, repoId: number): Promise<IndexRows> {
+  const changes = await db.selectFrom('changes').select(['id', 'position', 'commit_time', 'author_id']).where('repo_id', '=', repoId).orderBy('position').execute();
+  const ids = new Set(changes.map((c) => c.id));
+  // Every repository's renames (the partial index alone; a join to changes makes SQLite walk every
+  // change instead), kept to this repository's here.
+  const renames: StoredRename[] = [];
+  for (const r of await db.selectFrom('change_files').select(fileColumns).where('old_path', 'is not', null).execute()) {
+    if (r.oldPath !== null && ids.has(r.change_id)) renames.push({ ...r, oldPath: r.oldPath });
+  }
+  return { changes, renames };
+}
+
+/** The changes as ReplayIndexTable.changes holds them: commit times (float64), then ids, positions and authors (int32). */
+function encodeChanges(changes: readonly ChangeMeta[]): string {
+  const n = changes.length;
+  const buffer = new ArrayBuffer(20 * n);
+  const times = new Float64Array(buffer, 0, n);
+  const ids = new Int32Array(buffer, 8 * n, n);
+  const positions = new Int32Array(buffer, 12 * n, n);
+  const authors = new Int32Array(buffer, 16 * n, n);
+  changes.forEach((c, i) => {
+    times[i] = c.commit_time;
+    ids[i] = c.id;
+    positions[i] = c.position;
+    authors[i] = c.author_id;
+  });
+  return Buffer.from(buffer).toString('base64');
+}
+
+/** The stored index's rows, or null when they do not describe the mainline's tip (damaged, or of another build). */
+function decodeIndexRows(stored: { changes: string; renames: string }, tipPosition: number): IndexRows | null {
+  try {
+    const bytes = Buffer.from(stored.changes, 'base64');
+    if (bytes.length === 0 || bytes.length % 20 !== 0) return null;
+    const n = bytes.length / 20;
+    // Typed arrays need aligned offsets: copy into a fresh buffer.
+    const buffer = new ArrayBuffer(bytes.length);
+    new Uint8Array(buffer).set(bytes);
+    const times = new Float64Array(buffer, 0, n);
+    const ids = new Int32Array(buffer, 8 * n, n);
+    const positions = new Int32Array(buffer, 12 * n, n);
+    const authors = new Int32Array(buffer, 16 * n, n);
+    if (positions[n - 1] !== tipPosition) return null;
+    const changes: ChangeMeta[] = [];
+    for (let i = 0; i < n; i++) changes.push({ id: ids[i] ?? 0, position: positions[i] ?? 0, commit_time: times[i] ?? 0, author_id: authors[i] ?? 0 });
+    const renames = (JSON.parse(stored.renames) as [number, string, string, FeatureFile['status'], number | null, number | null][]).map(
+      ([changeId, path, oldPath, status, added, deleted]): StoredRename => ({ change_id: changeId, path, oldPath, status, added, deleted }),
+    );
+    return { changes, renames };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Writes the repository's replay index into the store (`flowgate analyze` does, after mining), so
+ * a check in a new process reads one row instead of scanning every change. Replaces the last one.
+ */
+export async function writeReplayIndex(db: Db, repoId: number): Promise<{ changes: number; renames: number }> {
+  const mainline = await mainlineOf(db, repoId);
+  if (mainline === null) {
+    await db.deleteFrom('replay_index').where('repo_id', '=', repoId).execute();
+    return { changes: 0, renames: 0 };
+  }
+  const rows = await scanIndexRows(db, repoId);
+  const row = {
+    key: mainline.key,
+    changes: encodeChanges(rows.changes),
+    renames: JSON.stringify(rows.renames.map((r) => [r.change_id, r.path, r.oldPath, r.status, r.added, r.deleted])),
+  };
+  await db
+    .insertInto('replay_index')
+    .values({ repo_id: repoId, ...row })
+    .onConflict((c) => c.column('repo_id').doUpdateSet(row))
+    .execute();
+  return { changes: rows.changes.length, renames: rows.renames.length };
+}
+
+async function repoIndex(db: Db, repoId: number): Promise<RepoIndex | null> {
+  const mainline = await mainlineOf(db, repoId);
+  if (mainline === null) return null;
+  const { key, tipPosition, maxTime } = mainline;
   const cached = indexes.get(db)?.get(repoId);
   if (cached?.key === key) return cached;
 
+  // The stored index when it describes this mainline, else the tables themselves.
+  const stored = await db.selectFrom('replay_index').select(['key', 'changes', 'renames']).where('repo_id', '=', repoId).executeTakeFirst();
+  const rows = (stored?.key === key ? decodeIndexRows(stored, tipPosition) : null) ?? (await scanIndexRows(db, repoId));
   const renamesTo = new Map<string, StoredRename[]>();
   const renamesFrom = new Map<string, StoredRename[]>();
-  // Every repository's renames (a partial index holds them); another repository's can only add
-  // paths to a lineage, whose changes are then kept to this repository by their rows.
-  const rows = await db.selectFrom('change_files').select(fileColumns).where('old_path', 'is not', null).execute();
-  for (const r of rows) {
-    if (r.oldPath === null) continue;
-    const rename = { ...r, oldPath: r.oldPath };
-    renamesTo.set(r.path, [...(renamesTo.get(r.path) ?? []), rename]);
-    renamesFrom.set(r.oldPath, [...(renamesFrom.get(r.oldPath) ?? []), rename]);
+  for (const rename of rows.renames) {
+    renamesTo.set(rename.path, [...(renamesTo.get(rename.path) ?? []), rename]);
+    renamesFrom.set(rename.oldPath, [...(renamesFrom.get(rename.oldPath) ?? []), rename]);
   }
   // Every change (a wide proposed change needs a large share of them, and the running maximum of
-  // commit time needs them all): one pass over a covering index, cheaper than a window query.
+  // commit time needs them all).
   const changes = new Map<number, ChangeMeta>();
   const lateMax = new Map<number, number>();
   let running = -Infinity;
-  for (const r of await db.selectFrom('changes').select(['id', 'position', 'commit_time', 'author_id']).where('repo_id', '=', repoId).orderBy('position').execute()) {
+  for (const r of rows.changes) {
     changes.set(r.id, r);
     // Only the changes whose commit time is below an earlier change's (often none).
     if (running > r.commit_time) lateMax.set(r.position, running);
     running = Math.max(running, r.commit_time);
   }
-  const index: RepoIndex = { key, tipPosition: tip.position, maxTime: newest.commit_time, renamesTo, renamesFrom, lateMax, changes };
+  const index: RepoIndex = { key, tipPosition, maxTime, renamesTo, renamesFrom, lateMax, changes };
   const perRepo = indexes.get(db) ?? new Map<number, RepoIndex>();
   perRepo.set(repoId, index);
   indexes.set(db, perRepo);
