@@ -178,66 +178,69 @@ describe.each(storeKinds)('features of a proposed change on %s', (kind) => {
     expect(after.nuc).toBe(onA.nuc! + 2);
   });
 
-  it('takes a history read started ahead only for the same paths, and only once', async () => {
-    store = await openTestStore(kind);
+  /** A fresh store with the history analyzed, and a new change to lib/a.ts (a file with a known defect) by the tip's author. */
+  async function analyzedWithChangeOnA(): Promise<{ opened: TestStore; repoId: number; stored: ProposedChange[]; tip: ProposedChange; onA: ProposedChange }> {
+    const opened = await openTestStore(kind);
+    store = opened;
     const repoId = await analyze(built.repo.dir);
     const stored = await allStoredAsProposed(repoId);
     const tip = stored[stored.length - 1]!;
     const onA: ProposedChange = { time: tip.time + 86_400, authorId: tip.authorId, kind: 'squash', provenance: 'human', commits: 1, files: [{ path: 'lib/a.ts', oldPath: null, status: 'M', added: 2, deleted: 1 }] };
+    return { opened, repoId, stored, tip, onA };
+  }
+
+  it('takes a history read started ahead only for the same paths, and only once', async () => {
+    const { opened, repoId, stored, onA } = await analyzedWithChangeOnA();
     const elsewhere = stored[2]!;
-    const expected = await featuresForChangeByFullPass(store, repoId, onA);
+    const expected = await featuresForChangeByFullPass(opened, repoId, onA);
     expect(expected.prior_bugs).toBeGreaterThan(0);
 
     // Read ahead for its paths (no line counts yet), then for another change's: both give the full pass's features.
-    await prepareFeaturesForChange(store, repoId, onA.files.map((f) => ({ path: f.path, oldPath: f.oldPath })));
-    expect(await featuresForChange(store, repoId, onA)).toEqual(expected);
-    await prepareFeaturesForChange(store, repoId, elsewhere.files);
-    expect(await featuresForChange(store, repoId, onA)).toEqual(expected);
-    expect(await featuresForChange(store, repoId, elsewhere)).toEqual(await featuresForChangeByFullPass(store, repoId, elsewhere));
+    await prepareFeaturesForChange(opened, repoId, onA.files.map((f) => ({ path: f.path, oldPath: f.oldPath })));
+    expect(await featuresForChange(opened, repoId, onA)).toEqual(expected);
+    await prepareFeaturesForChange(opened, repoId, elsewhere.files);
+    expect(await featuresForChange(opened, repoId, onA)).toEqual(expected);
+    expect(await featuresForChange(opened, repoId, elsewhere)).toEqual(await featuresForChangeByFullPass(opened, repoId, elsewhere));
 
     // Taken once: labels that change while the mainline stays are read afresh by the next change.
-    await prepareFeaturesForChange(store, repoId, onA.files);
-    expect(await featuresForChange(store, repoId, onA)).toEqual(expected);
-    await store.db.deleteFrom('defect_labels').execute();
-    const relabelled = await featuresForChange(store, repoId, onA);
+    await prepareFeaturesForChange(opened, repoId, onA.files);
+    expect(await featuresForChange(opened, repoId, onA)).toEqual(expected);
+    await opened.db.deleteFrom('defect_labels').execute();
+    const relabelled = await featuresForChange(opened, repoId, onA);
     expect(relabelled.prior_bugs).toBe(0);
-    expect(relabelled).toEqual(await featuresForChangeByFullPass(store, repoId, onA));
+    expect(relabelled).toEqual(await featuresForChangeByFullPass(opened, repoId, onA));
   });
 
   it('reads its repository index from the stored replay index when that describes the mainline, and ignores a stale or damaged one', async () => {
-    store = await openTestStore(kind);
-    const repoId = await analyze(built.repo.dir);
-    const stored = await allStoredAsProposed(repoId);
-    const tip = stored[stored.length - 1]!;
-    const onA: ProposedChange = { time: tip.time + 86_400, authorId: tip.authorId, kind: 'squash', provenance: 'human', commits: 1, files: [{ path: 'lib/a.ts', oldPath: null, status: 'M', added: 2, deleted: 1 }] };
-    expect(await writeReplayIndex(store.db, repoId)).toEqual({ changes: stored.length, renames: 2 });
+    const { opened, repoId, stored, tip, onA } = await analyzedWithChangeOnA();
+    expect(await writeReplayIndex(opened.db, repoId)).toEqual({ changes: stored.length, renames: 2 });
     // Each transaction is a connection of its own to the feature pass: nothing is kept between them.
-    const fresh = (): Promise<Record<string, number>> => store!.db.transaction().execute((trx) => featuresForChange(trx, repoId, onA));
-    const expected = await featuresForChangeByFullPass(store, repoId, onA);
+    const fresh = (): Promise<Record<string, number>> => opened.db.transaction().execute((trx) => featuresForChange(trx, repoId, onA));
+    const expected = await featuresForChangeByFullPass(opened, repoId, onA);
     expect(await fresh()).toEqual(expected);
     expect(expected.ndev).toBe(3);
 
     // The tables change under an index with the same tip: the stored index is what is read.
     const someone = tip.authorId;
-    await store.db.updateTable('changes').set({ author_id: someone }).where('repo_id', '=', repoId).execute();
-    expect((await featuresForChangeByFullPass(store, repoId, onA)).ndev).toBe(1);
+    await opened.db.updateTable('changes').set({ author_id: someone }).where('repo_id', '=', repoId).execute();
+    expect((await featuresForChangeByFullPass(opened, repoId, onA)).ndev).toBe(1);
     expect((await fresh()).ndev).toBe(3);
-    await writeReplayIndex(store.db, repoId);
-    const rewritten = await featuresForChangeByFullPass(store, repoId, onA);
+    await writeReplayIndex(opened.db, repoId);
+    const rewritten = await featuresForChangeByFullPass(opened, repoId, onA);
     expect(await fresh()).toEqual(rewritten);
 
     // A stored index of another mainline, or a damaged one, is ignored: the tables are read.
-    await store.db.updateTable('changes').set({ author_id: stored.find((c) => c.authorId !== someone)!.authorId }).where('repo_id', '=', repoId).execute();
-    const now = await featuresForChangeByFullPass(store, repoId, onA);
+    await opened.db.updateTable('changes').set({ author_id: stored.find((c) => c.authorId !== someone)!.authorId }).where('repo_id', '=', repoId).execute();
+    const now = await featuresForChangeByFullPass(opened, repoId, onA);
     expect(now).not.toEqual(rewritten);
-    const { key } = await store.db.selectFrom('replay_index').select('key').where('repo_id', '=', repoId).executeTakeFirstOrThrow();
-    await store.db.updateTable('replay_index').set({ key: 'another mainline' }).execute();
+    const { key } = await opened.db.selectFrom('replay_index').select('key').where('repo_id', '=', repoId).executeTakeFirstOrThrow();
+    await opened.db.updateTable('replay_index').set({ key: 'another mainline' }).execute();
     expect(await fresh()).toEqual(now);
     for (const damaged of ['AAAA', 'not base64 at all', '']) {
-      await store.db.updateTable('replay_index').set({ key, changes: damaged }).execute();
+      await opened.db.updateTable('replay_index').set({ key, changes: damaged }).execute();
       expect(await fresh()).toEqual(now);
     }
-    await store.db.updateTable('replay_index').set({ renames: '{broken' }).execute();
+    await opened.db.updateTable('replay_index').set({ renames: '{broken' }).execute();
     expect(await fresh()).toEqual(now);
   });
 });
