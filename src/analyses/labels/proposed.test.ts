@@ -213,7 +213,7 @@ describe.each(storeKinds)('features of a proposed change on %s', (kind) => {
 
   it('reads its repository index from the stored replay index when that describes the mainline, and ignores a stale or damaged one', async () => {
     const { opened, repoId, stored, tip, onA } = await analyzedWithChangeOnA();
-    expect(await writeReplayIndex(opened.db, repoId)).toEqual({ changes: stored.length, renames: 2 });
+    expect(await writeReplayIndex(opened.db, repoId)).toMatchObject({ changes: stored.length, renames: 2 });
     // Each transaction is a connection of its own to the feature pass: nothing is kept between them.
     const fresh = (): Promise<Record<string, number>> => opened.db.transaction().execute((trx) => featuresForChange(trx, repoId, onA));
     const expected = await featuresForChangeByFullPass(opened, repoId, onA);
@@ -242,5 +242,18 @@ describe.each(storeKinds)('features of a proposed change on %s', (kind) => {
     }
     await opened.db.updateTable('replay_index').set({ renames: '{broken' }).execute();
     expect(await fresh()).toEqual(now);
+
+    // Folder totals come from the stored index while the fixes and labels are the ones it counted.
+    expect(await writeReplayIndex(opened.db, repoId)).toMatchObject({ folders: 6 });
+    expect(await fresh()).toEqual(now);
+    await opened.db.deleteFrom('change_files').where('path', '=', 'lib/x.rb').execute();
+    const withoutX = await featuresForChangeByFullPass(opened, repoId, onA);
+    expect(withoutX.dir_changes).toBeLessThan(now.dir_changes!);
+    expect(await fresh()).toEqual({ ...withoutX, dir_changes: now.dir_changes, dir_fixes: now.dir_fixes, dir_bugs: now.dir_bugs });
+    // Other fixes: the totals are counted from the folder index again.
+    await opened.db.deleteFrom('fixes').where('kind', '=', 'revert').execute();
+    expect(await fresh()).toEqual(await featuresForChangeByFullPass(opened, repoId, onA));
+    await opened.db.updateTable('replay_index').set({ folders: 'damaged' }).execute();
+    expect(await fresh()).toEqual(await featuresForChangeByFullPass(opened, repoId, onA));
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 import { folderKey, folderKeyOf } from '../../store/migrations/0008-feature-read-paths.ts';
@@ -69,6 +70,14 @@ interface RepoIndex {
   lateMax: Map<number, number>;
   /** Every change row of the repository by id (the columns the pass reads; a covering index, migration 0008). */
   changes: Map<number, ChangeMeta>;
+  /** Every folder's totals from the stored replay index, valid while the fixes and labels have the same print. */
+  folders: StoredFolders | null;
+}
+
+/** Folder totals (changes, fixes, known defects) by folder key, and the print of the fixes and labels counted. */
+interface StoredFolders {
+  print: string;
+  totals: Record<string, [number, number, number]>;
 }
 
 /** Per connection, per repository: the latest RepoIndex (the gate service asks many times). */
@@ -150,36 +159,35 @@ function decodeIndexRows(stored: { changes: string; renames: string }, tipPositi
  * Writes the repository's replay index into the store (`flowgate analyze` does, after mining), so
  * a check in a new process reads one row instead of scanning every change. Replaces the last one.
  */
-export async function writeReplayIndex(db: Db, repoId: number): Promise<{ changes: number; renames: number }> {
+export async function writeReplayIndex(db: Db, repoId: number): Promise<{ changes: number; renames: number; folders: number }> {
   const mainline = await mainlineOf(db, repoId);
   if (mainline === null) {
     await db.deleteFrom('replay_index').where('repo_id', '=', repoId).execute();
-    return { changes: 0, renames: 0 };
+    return { changes: 0, renames: 0, folders: 0 };
   }
   const rows = await scanIndexRows(db, repoId);
+  const index = buildIndex(mainline, rows, null);
+  const knowledge = await readKnowledge(db, repoId);
+  // Every folder of every change (the whole folder index, in its order), counted for this repository.
+  const inFolders = await db.selectFrom('change_files').select(['change_id', folderKeyOf().as('folder')]).distinct().where(folderKeyOf(), '>=', '').execute();
+  const totals = folderTotals(inFolders, index, knowledge.fixIds, effectiveLabels(index, knowledge.earliest));
+  const folders: StoredFolders = { print: knowledgePrint(knowledge), totals: Object.fromEntries([...totals].map(([key, d]) => [key, [d.changes, d.fixes, d.bugs]])) };
   const row = {
     key: mainline.key,
     changes: encodeChanges(rows.changes),
     renames: JSON.stringify(rows.renames.map((r) => [r.change_id, r.path, r.oldPath, r.status, r.added, r.deleted])),
+    folders: JSON.stringify(folders),
   };
   await db
     .insertInto('replay_index')
     .values({ repo_id: repoId, ...row })
     .onConflict((c) => c.column('repo_id').doUpdateSet(row))
     .execute();
-  return { changes: rows.changes.length, renames: rows.renames.length };
+  return { changes: rows.changes.length, renames: rows.renames.length, folders: totals.size };
 }
 
-async function repoIndex(db: Db, repoId: number): Promise<RepoIndex | null> {
-  const mainline = await mainlineOf(db, repoId);
-  if (mainline === null) return null;
-  const { key, tipPosition, maxTime } = mainline;
-  const cached = indexes.get(db)?.get(repoId);
-  if (cached?.key === key) return cached;
-
-  // The stored index when it describes this mainline, else the tables themselves.
-  const stored = await db.selectFrom('replay_index').select(['key', 'changes', 'renames']).where('repo_id', '=', repoId).executeTakeFirst();
-  const rows = (stored?.key === key ? decodeIndexRows(stored, tipPosition) : null) ?? (await scanIndexRows(db, repoId));
+/** The index of a mainline from its rows. */
+function buildIndex(mainline: { key: string; tipPosition: number; maxTime: number }, rows: IndexRows, folders: StoredFolders | null): RepoIndex {
   const renamesTo = new Map<string, StoredRename[]>();
   const renamesFrom = new Map<string, StoredRename[]>();
   for (const rename of rows.renames) {
@@ -197,7 +205,84 @@ async function repoIndex(db: Db, repoId: number): Promise<RepoIndex | null> {
     if (running > r.commit_time) lateMax.set(r.position, running);
     running = Math.max(running, r.commit_time);
   }
-  const index: RepoIndex = { key, tipPosition, maxTime, renamesTo, renamesFrom, lateMax, changes };
+  return { key: mainline.key, tipPosition: mainline.tipPosition, maxTime: mainline.maxTime, renamesTo, renamesFrom, lateMax, changes, folders };
+}
+
+/** Stored folder totals, or null when damaged (the folder index is read instead). */
+function decodeFolders(json: string): StoredFolders | null {
+  try {
+    const value = JSON.parse(json) as Partial<StoredFolders> | null;
+    return typeof value?.print === 'string' && typeof value.totals === 'object' ? (value as StoredFolders) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The fixes and the earliest label of each labelled change: what the pass knows of the repository's defects. */
+interface Knowledge {
+  fixIds: Set<number>;
+  earliest: Map<number, number>;
+}
+
+/** Reads the repository's fixes and labels (whole-repository lists: a few thousand rows by an index). */
+async function readKnowledge(db: Db, repoId: number): Promise<Knowledge> {
+  const fixIds = new Set<number>();
+  for (const r of await db.selectFrom('fixes').select('change_id').where('repo_id', '=', repoId).execute()) fixIds.add(r.change_id);
+  const earliest = new Map<number, number>();
+  for (const r of await db.selectFrom('defect_labels').select(['inducing_change_id', 'known_at']).where('repo_id', '=', repoId).execute()) {
+    earliest.set(r.inducing_change_id, Math.min(r.known_at, earliest.get(r.inducing_change_id) ?? Infinity));
+  }
+  return { fixIds, earliest };
+}
+
+/** A digest of the fixes and labels: stored folder totals are used only while it is the same. */
+function knowledgePrint(knowledge: Knowledge): string {
+  const fixes = [...knowledge.fixIds].sort((a, b) => a - b);
+  const labels = [...knowledge.earliest].sort((a, b) => a[0] - b[0]);
+  return createHash('sha256').update(JSON.stringify([fixes, labels])).digest('hex');
+}
+
+/**
+ * The changes whose label the full pass applies: an inducing change's earliest label reaches the
+ * pass at the first change whose time is at or past it, and counts only if the inducing change came
+ * before that one. Before a proposed change every label is reached (fixes are stored changes), so
+ * the test is the running maximum of commit time.
+ */
+function effectiveLabels(index: RepoIndex, earliest: ReadonlyMap<number, number>): Set<number> {
+  const effective = new Set<number>();
+  for (const [id, knownAt] of earliest) {
+    const c = index.changes.get(id);
+    if (c !== undefined && (index.lateMax.get(c.position) ?? c.commit_time) < knownAt) effective.add(id);
+  }
+  return effective;
+}
+
+/** Per folder key: this repository's changes with a file directly in it, the fixes and the known defects among them. */
+function folderTotals(rows: Iterable<{ change_id: number; folder: string }>, index: RepoIndex, fixIds: ReadonlySet<number>, effective: ReadonlySet<number>): Map<string, DirHistory> {
+  const totals = new Map<string, DirHistory>();
+  for (const { change_id: id, folder } of rows) {
+    // Another repository's change has no row in the index.
+    if (!index.changes.has(id)) continue;
+    const d = totals.get(folder) ?? { changes: 0, fixes: 0, bugs: 0 };
+    totals.set(folder, d);
+    d.changes += 1;
+    if (fixIds.has(id)) d.fixes += 1;
+    if (effective.has(id)) d.bugs += 1;
+  }
+  return totals;
+}
+
+async function repoIndex(db: Db, repoId: number): Promise<RepoIndex | null> {
+  const mainline = await mainlineOf(db, repoId);
+  if (mainline === null) return null;
+  const { key, tipPosition } = mainline;
+  const cached = indexes.get(db)?.get(repoId);
+  if (cached?.key === key) return cached;
+
+  // The stored index when it describes this mainline, else the tables themselves.
+  const stored = await db.selectFrom('replay_index').select(['key', 'changes', 'renames', 'folders']).where('repo_id', '=', repoId).executeTakeFirst();
+  const decoded = stored?.key === key ? decodeIndexRows(stored, tipPosition) : null;
+  const index = buildIndex(mainline, decoded ?? (await scanIndexRows(db, repoId)), decoded === null || stored === undefined ? null : decodeFolders(stored.folders));
   const perRepo = indexes.get(db) ?? new Map<number, RepoIndex>();
   perRepo.set(repoId, index);
   indexes.set(db, perRepo);
@@ -213,10 +298,11 @@ interface HistoryReads {
   key: string;
   /** Every stored row of a lineage path, and the renames away from one, by change. */
   byChange: Map<number, FileRow[]>;
-  /** This repository's changes with a file directly in one of the folders. */
-  inFolders: { id: number; dir: string }[];
+  /** The proposed change's folders' totals, by folder (directoryOf). */
+  dirTotals: Map<string, DirHistory>;
   fixIds: Set<number>;
-  /** Each labelled change's earliest label. */
+  /** The changes whose defect label the pass applies (effectiveLabels), and each one's earliest label. */
+  effective: Set<number>;
   earliest: Map<number, number>;
 }
 
@@ -327,25 +413,27 @@ async function readHistoryOf(db: Db, index: RepoIndex, repoId: number, paths: Pr
   // A rename between two lineage paths was read above already.
   for (const path of lineage) for (const r of index.renamesFrom.get(path) ?? []) if (!lineage.has(r.path)) take(r);
 
-  // 2. The proposed change's folders (dir_changes, dir_fixes, dir_bugs): it is the pass's last
-  // change, so only each folder's totals over the whole history matter. Summed once fixes and
-  // labels are known (proposedChangeFeatures); the pass counts no folders.
-  const folders = new Map([...new Set(paths.map((f) => directoryOf(f.path)))].map((dir) => [folderKey(dir), dir]));
-  const inFolders: { id: number; dir: string }[] = [];
-  for (const part of chunks([...folders.keys()], maxBoundPaths)) {
-    // From the folder index alone (migration 0008).
-    const rows = await db.selectFrom('change_files').select(['change_id', folderKeyOf().as('folder')]).distinct().where(folderKeyOf(), 'in', part).execute();
-    // Another repository's change has no row in the index.
-    for (const r of rows) if (index.changes.has(r.change_id)) inFolders.push({ id: r.change_id, dir: folders.get(r.folder) ?? '' });
-  }
+  const knowledge = await readKnowledge(db, repoId);
+  const effective = effectiveLabels(index, knowledge.earliest);
 
-  const fixIds = new Set<number>();
-  for (const r of await db.selectFrom('fixes').select('change_id').where('repo_id', '=', repoId).execute()) fixIds.add(r.change_id);
-  const earliest = new Map<number, number>();
-  for (const r of await db.selectFrom('defect_labels').select(['inducing_change_id', 'known_at']).where('repo_id', '=', repoId).execute()) {
-    earliest.set(r.inducing_change_id, Math.min(r.known_at, earliest.get(r.inducing_change_id) ?? Infinity));
+  // 2. The proposed change's folders (dir_changes, dir_fixes, dir_bugs): it is the pass's last
+  // change, so only each folder's totals over the whole history matter; the pass counts no folders.
+  // From the stored replay index while the fixes and labels are the ones it counted, else from the
+  // folder index (migration 0008).
+  const folders = new Map([...new Set(paths.map((f) => directoryOf(f.path)))].map((dir) => [folderKey(dir), dir]));
+  const dirTotals = new Map<string, DirHistory>();
+  if (index.folders !== null && index.folders.print === knowledgePrint(knowledge)) {
+    for (const [key, dir] of folders) {
+      const [changes = 0, fixes = 0, bugs = 0] = index.folders.totals[key] ?? [];
+      if (changes > 0) dirTotals.set(dir, { changes, fixes, bugs });
+    }
+  } else {
+    for (const part of chunks([...folders.keys()], maxBoundPaths)) {
+      const rows = await db.selectFrom('change_files').select(['change_id', folderKeyOf().as('folder')]).distinct().where(folderKeyOf(), 'in', part).execute();
+      for (const [key, d] of folderTotals(rows, index, knowledge.fixIds, effective)) dirTotals.set(folders.get(key) ?? '', d);
+    }
   }
-  return { key, byChange, inFolders, fixIds, earliest };
+  return { key, byChange, dirTotals, fixIds: knowledge.fixIds, effective, earliest: knowledge.earliest };
 }
 
 /**
@@ -364,7 +452,7 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
   if (index === null) return computeFeatures([proposed], { fixes: ownFixes, reverts: ownReverts, labels: [] }).get(position) ?? {};
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
 
-  const { byChange, inFolders, fixIds, earliest } = await takeHistoryReads(db, index, repoId, change.files);
+  const { byChange, dirTotals, fixIds, effective, earliest } = await takeHistoryReads(db, index, repoId, change.files);
 
   // Rows of another repository's changes find no change row in the index and are left out.
   // Order within a change never matters here: with -M (the miner's) a change lists each path once
@@ -397,16 +485,12 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
     const c = subset.get(id);
     if (c !== undefined) fixes.add(c.position);
   }
-  // The full pass applies an inducing change's earliest label once, at the first change whose time
-  // reaches it, and only if the inducing change came before that one: before the proposed change,
-  // every label is reached (fixes are stored changes), so the test is the running maximum of time.
-  const effective = new Set<number>();
+  // The labels the full pass applies (effectiveLabels), of the changes it replays.
   const labels: { inducing: number; knownAt: number }[] = [];
-  for (const [id, knownAt] of earliest) {
-    const c = index.changes.get(id);
-    if (c === undefined || (index.lateMax.get(c.position) ?? c.commit_time) >= knownAt) continue;
-    effective.add(id);
-    if (subset.has(id)) labels.push({ inducing: c.position, knownAt });
+  for (const id of effective) {
+    const c = subset.get(id);
+    const knownAt = earliest.get(id);
+    if (c !== undefined && knownAt !== undefined) labels.push({ inducing: c.position, knownAt });
   }
 
   // The author's changes outside the subset, summed as the pass would have counted them.
@@ -422,15 +506,6 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
     if (c.authorId !== change.authorId) continue;
     // The pass counts the folders of the files it has of these changes; the seed keeps the rest.
     for (const s of new Set(c.files.map((f) => subsystemOf(f.path)))) if (seed.bySubsystem.has(s)) seed.bySubsystem.set(s, (seed.bySubsystem.get(s) ?? 0) - 1);
-  }
-
-  const dirTotals = new Map<string, DirHistory>();
-  for (const { id, dir } of inFolders) {
-    const d = dirTotals.get(dir) ?? { changes: 0, fixes: 0, bugs: 0 };
-    dirTotals.set(dir, d);
-    d.changes += 1;
-    if (fixIds.has(id)) d.fixes += 1;
-    if (effective.has(id)) d.bugs += 1;
   }
 
   const changes: FeatureChange[] = [...subset.values()].map((c) => ({

@@ -2,8 +2,8 @@ import type { Kysely } from 'kysely';
 
 /*
  * The repository index of the proposed-change feature pass (analyses/labels/proposed.ts) kept in the
- * store: every change's id, position, commit time and author, and the renames, as of one mainline
- * tip. A check in a new process would otherwise scan every change row first (tens of thousands; a
+ * store: every change's id, position, commit time and author, the renames and every folder's totals,
+ * as of one mainline tip. A check in a new process would otherwise scan every change row first (tens of thousands; a
  * fifth of a wide check's time). It is derived data: written after `flowgate analyze`, and ignored
  * (the rows are scanned as before) when its tip key is not the stored mainline's.
  */
@@ -17,6 +17,11 @@ export interface ReplayIndexTable {
   changes: string;
   /** JSON: the repository's renames as [change id, path, old path, status, added, deleted]. */
   renames: string;
+  /**
+   * JSON: every folder's totals (changes, fixes, known defects) by folder key (folderKeyOf), with
+   * the print of the fixes and labels they were counted with: {"print": ..., "totals": {key: [c, f, b]}}.
+   */
+  folders: string;
 }
 
 /** Table of migration 0009. */
@@ -31,5 +36,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('key', 'text', (c) => c.notNull())
     .addColumn('changes', 'text', (c) => c.notNull())
     .addColumn('renames', 'text', (c) => c.notNull())
+    .addColumn('folders', 'text', (c) => c.notNull())
     .execute();
 }
