@@ -20,7 +20,11 @@ import { computeFeatures, directoryOf, subsystemOf, yearOf, type AuthorHistory, 
  * - fixes among those, and the defect labels of those changes that the full pass would apply.
  *
  * Migration 0008 indexes each of these reads (a file's rows by path, changes by folder, renames, the
- * change columns the pass reads).
+ * change columns the pass reads). What does not depend on the proposed change (every change's
+ * position, time and author, the renames, every folder's totals) is also kept in the store by
+ * `flowgate analyze` (replay_index, migration 0009), so a new process need not scan it. A check
+ * can start the reads that depend only on the change's paths while git still counts its lines
+ * (prepareProposedFeatures with files).
  *
  * A label reaches the pass at the first change whose time is at or past its fix's time; the full
  * pass drops it when its inducing change comes later (commit times are not always in mainline
