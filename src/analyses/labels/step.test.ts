@@ -81,6 +81,18 @@ describe.each(storeKinds)('labels step on %s', (kind) => {
     expect(second).toMatchObject({ newFixes: 0, newLabels: 0, labels: 2, featuresWritten: 0, szzMethod: 'none' });
   });
 
+  it('ends an analysis by storing the replay index of the mainline it analyzed, after the labels it counts', async () => {
+    store = await openTestStore(kind);
+    const { mined, steps } = await runAnalysis(store, built.repo.dir);
+    expect(Object.keys(steps)).toEqual(['labels', 'replay-index']);
+    const tip = await store.db.selectFrom('changes').select(['position', 'sha']).where('repo_id', '=', mined.repoId).orderBy('position', 'desc').limit(1).executeTakeFirstOrThrow();
+    expect(steps['replay-index']).toMatchObject({ changes: tip.position + 1 });
+    const row = await store.db.selectFrom('replay_index').select(['key', 'folders']).where('repo_id', '=', mined.repoId).executeTakeFirstOrThrow();
+    expect(row.key.startsWith(`${tip.position}:${tip.sha}:`)).toBe(true);
+    // Its folder totals count the labels the step before stored (src/calc.ts has two known defects).
+    expect((JSON.parse(row.folders) as { totals: Record<string, number[]> }).totals['src/']?.[2]).toBe(2);
+  });
+
   it('labels only what is new when history grows, streaming first and blaming the few new fixes', async () => {
     store = await openTestStore(kind);
     const own = buildHistory();
