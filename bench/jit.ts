@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { exitStatusByCode, isFlowgateError } from '../src/core/errors.ts';
-import { evaluateChronological, type ChronologicalResult, type ScorerResult } from '../src/analyses/risk/evaluate.ts';
+import { describeComparison, evaluateChronological, type ChronologicalResult, type ScorerResult } from '../src/analyses/risk/evaluate.ts';
 import { loadJitCsv } from '../src/analyses/risk/jit-csv.ts';
 import type { BenchResult } from './types.ts';
 
@@ -43,6 +43,7 @@ export function formatResult(name: string, r: ChronologicalResult): string {
   const la = r.baselines.laOnly;
   const lr = r.baselines.logistic;
   const escape = (s: ScorerResult): number => s.lanes?.find((l) => l.autoShare === 0.5)?.escapeRate ?? Number.NaN;
+  out.push(`  AUC gaps (DeLong, paired on the test rows): model - logistic regression ${describeComparison(r.versus.logistic)}; model - LA-only ${describeComparison(r.versus.laOnly)}`);
   out.push(`  targets: AUC ${fmt(m.auc)} >= LA-only ${fmt(la.auc)} + .01: ${m.auc >= la.auc + 0.01 ? 'yes' : 'NO'}; >= logistic ${fmt(lr.auc)}: ${m.auc >= lr.auc ? 'yes' : 'NO'}; escape at 50% auto ${pct(escape(m))} < LA-only ${pct(escape(la))}: ${escape(m) < escape(la) ? 'yes' : 'NO'}`);
   return out.join('\n');
 }

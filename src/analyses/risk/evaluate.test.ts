@@ -46,6 +46,13 @@ describe('verification latency', () => {
     expect(r.baselines.laOnly.brier).toBeNull();
     // The synthetic label depends on `la` alone: LA-only is near the ceiling and the model close to it.
     expect(r.model.auc).toBeGreaterThan(r.baselines.laOnly.auc - 0.03);
+    // The paired comparisons are of the very AUCs reported, with an interval around each gap.
+    for (const [versus, baseline] of [[r.versus.logistic, r.baselines.logistic], [r.versus.laOnly, r.baselines.laOnly]] as const) {
+      expect(versus.difference).toBeCloseTo(r.model.auc - baseline.auc, 10);
+      expect(versus.standardError).toBeGreaterThan(0);
+      expect(versus.low).toBeLessThan(versus.difference);
+      expect(versus.high).toBeGreaterThan(versus.difference);
+    }
   });
 });
 

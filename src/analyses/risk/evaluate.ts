@@ -2,7 +2,7 @@ import { FlowgateError } from '../../core/errors.ts';
 import { buildFeatureSpec, featureColumns, featureVector } from './engineer.ts';
 import { componentMargins, describeModel, fitRiskModel, predictRisk, type RiskModel, type RiskModelOptions, type ValidationReport } from './learner.ts';
 import { fitLogistic, logisticMargin } from './logistic.ts';
-import { auc, brierScore, effortAware, laneTable, reliability, type LaneRow, type ReliabilityBin } from './metrics.ts';
+import { auc, brierScore, delongDifference, effortAware, laneTable, reliability, type LaneRow, type ReliabilityBin } from './metrics.ts';
 import type { FeatureRow } from './types.ts';
 
 const day = 86_400;
@@ -72,7 +72,30 @@ export interface ChronologicalResult {
    */
   components: { logistic: ScorerResult; gbdt: ScorerResult };
   baselines: { laOnly: ScorerResult; inverseChurn: ScorerResult; logistic: ScorerResult };
+  /** The model's AUC against each AUC baseline's on the same test rows: is a gap more than noise? */
+  versus: { logistic: AucComparison; laOnly: AucComparison };
   fitMilliseconds: number;
+}
+
+/** AUC(model) - AUC(baseline) on the same rows, with its standard error and 95% interval (DeLong's paired test). */
+export interface AucComparison {
+  difference: number;
+  standardError: number;
+  low: number;
+  high: number;
+}
+
+/** A comparison as text, e.g. `-0.001 (95% -0.006 to +0.004)`. */
+export function describeComparison(c: AucComparison): string {
+  const signed = (x: number): string => (Number.isNaN(x) ? '-' : `${x >= 0 ? '+' : ''}${x.toFixed(3)}`);
+  return `${signed(c.difference)} (95% ${signed(c.low)} to ${signed(c.high)})`;
+}
+
+/** DeLong's paired comparison of two scorers' AUC on the same labelled rows. */
+function compareAuc(a: readonly number[], b: readonly number[], labels: ArrayLike<number>): AucComparison {
+  const { difference, variance } = delongDifference(a, b, labels);
+  const standardError = Math.sqrt(Math.max(variance, 0));
+  return { difference, standardError, low: difference - 1.96 * standardError, high: difference + 1.96 * standardError };
 }
 
 /** The label a training change carries at `cutoff`: defect-inducing only once its fix is known. */
@@ -169,6 +192,7 @@ export function evaluateChronological(rows: readonly FeatureRow[], options: Eval
   const fitMilliseconds = performance.now() - started;
   const scorers = scoreAll(model, fitBaselineLogistic(train), test);
   const result = (key: string): ScorerResult => score(scorers[key] as Scores, test, laneShares);
+  const testLabels = Uint8Array.from(test, (r) => r.label);
   return {
     train: summarise(train),
     test: summarise(test),
@@ -180,6 +204,10 @@ export function evaluateChronological(rows: readonly FeatureRow[], options: Eval
     model: result('model'),
     components: { logistic: result('componentLogistic'), gbdt: result('componentGbdt') },
     baselines: { laOnly: result('laOnly'), inverseChurn: result('inverseChurn'), logistic: result('logistic') },
+    versus: {
+      logistic: compareAuc(scorers.model?.risk ?? [], scorers.logistic?.risk ?? [], testLabels),
+      laOnly: compareAuc(scorers.model?.risk ?? [], scorers.laOnly?.risk ?? [], testLabels),
+    },
     fitMilliseconds,
   };
 }

@@ -41,6 +41,9 @@ describe('flowgate model', () => {
     expect(result.baselines.laOnly.auc).toBeGreaterThan(0.5);
     expect(result.model.lanes.map((l) => l.autoShare)).toEqual([0.3, 0.5, 0.7]);
     for (const key of ['recallAt20Effort', 'effortAt20Recall', 'popt', 'brier', 'ece']) expect(typeof result.model[key]).toBe('number');
+    // The gap to LA-only, compared on the same test changes.
+    const versus = (JSON.parse(run.stdout) as { versus: { laOnly: { difference: number } } }).versus.laOnly;
+    expect(versus.difference).toBeCloseTo(result.model.auc - result.baselines.laOnly.auc, 10);
   });
 
   it('prints the tables for people', () => {
@@ -50,6 +53,7 @@ describe('flowgate model', () => {
     expect(run.stdout).toMatch(/LA-only/);
     expect(run.stdout).toMatch(/1\/churn/);
     expect(run.stdout).toMatch(/auto 50%: escaped \/ in lane/);
+    expect(run.stdout).toMatch(/model - logistic regression [+-]\d\.\d{3} \(95% [+-]\d\.\d{3} to [+-]\d\.\d{3}\)/);
   });
 
   it('trains and reports the default model while history is short', () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { evaluateRepository, trainRepositoryModel } from '../../../analyses/labels/model.ts';
 import { runLabels } from '../../../analyses/labels/run.ts';
-import type { ScorerResult } from '../../../analyses/risk/evaluate.ts';
+import { describeComparison, type ScorerResult } from '../../../analyses/risk/evaluate.ts';
 import { readConfigAt } from '../../../core/config.ts';
 import { FlowgateError } from '../../../core/errors.ts';
 import { repositoryKey } from '../../../sources/git/miner.ts';
@@ -68,6 +68,7 @@ export function registerModel(program: Command): void {
           ['scorer', 'AUC', 'Recall@20%Effort', 'Effort@20%Recall', 'Popt', 'Brier', 'ECE'],
           scorers.map((s) => [s.name, fmt(s.auc), fmt(s.recallAt20Effort), fmt(s.effortAt20Recall), fmt(s.popt), fmt(s.brier), fmt(s.ece)]),
         ),
+        `AUC gaps (DeLong, paired on the test changes): model - logistic regression ${describeComparison(result.versus.logistic)}; model - LA-only ${describeComparison(result.versus.laOnly)}`,
         '',
         'auto lane: the lowest-risk share merges without review; escaped = share of all defect-inducing changes that went through it, in lane = its defect rate',
         formatTable(
