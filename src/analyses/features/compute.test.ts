@@ -33,6 +33,15 @@ describe('computeFeatures', () => {
     expect(features.get(4)!.rexp).toBeCloseTo(2);
   });
 
+  it('counts a defect whose fix is known before the pass reaches it once the defect is in (tied or backward commit times)', () => {
+    // A rebased series commits in one second: the fix's time is the defect's own.
+    const tied = [change(0, 1, [add('src/x.ts', 10)]), change(1, 2, [mod('src/x.ts', 2, 2)], { time: t0 + day }), change(2, 2, [mod('src/x.ts', 1, 1)], { time: t0 + day }), change(3, 1, [mod('src/x.ts', 1, 0)])];
+    const features = computeFeatures(tied, { fixes: new Set([2]), reverts: new Set(), labels: [{ inducing: 1, knownAt: t0 + day }] });
+    expect(features.get(1)).toMatchObject({ prior_bugs: 0, author_bugs: 0 });
+    expect(features.get(2)).toMatchObject({ prior_bugs: 1, author_bugs: 1, dir_bugs: 1 });
+    expect(features.get(3)).toMatchObject({ prior_bugs: 1, dir_bugs: 1 });
+  });
+
   it('counts a defect only once its fix is known', () => {
     const early = computeFeatures(history, { fixes: new Set([3]), reverts: new Set(), labels: [{ inducing: 1, knownAt: t0 + 3 * day }] });
     // Change 1 touched src/a.ts (now lib/b.ts) and was author 2's: known from change 3 on.

@@ -1,7 +1,7 @@
 import { fileKind, type FileKind } from './file-kinds.ts';
 
 /** Bump when the features' meaning changes: stored rows of an older version are recomputed. */
-export const featuresVersion = 3;
+export const featuresVersion = 4;
 
 /** One file of a change, as stored. */
 export interface FeatureFile {
@@ -132,6 +132,12 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
   // What each defect-inducing change touched, so its label reaches those files, folders and author.
   const touchedBy = new Map<number, { files: FileState[]; dirs: DirState[]; author: AuthorState }>();
   const inducing = new Set(knowledge.labels.map((l) => l.inducing));
+  const knownEarly = new Set<number>();
+  const applyLabel = (touched: { files: FileState[]; dirs: DirState[]; author: AuthorState }): void => {
+    for (const state of touched.files) state.bugs += 1;
+    for (const state of touched.dirs) state.bugs += 1;
+    touched.author.bugs += 1;
+  };
   const dirs = new Map<string, DirState>();
   for (const [dir, d] of seed.dirTotals ?? []) dirs.set(dir, { ...d });
   const countDirs = seed.dirTotals === undefined;
@@ -167,10 +173,10 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
       if (label === undefined || counted.has(label.inducing)) continue;
       counted.add(label.inducing);
       const touched = touchedBy.get(label.inducing);
-      if (touched === undefined) continue;
-      for (const state of touched.files) state.bugs += 1;
-      for (const state of touched.dirs) state.bugs += 1;
-      touched.author.bugs += 1;
+      // Its fix is known before the pass reached the inducing change (commit times that tie, as a
+      // rebased series' do, or run backwards): it applies as soon as that change is in.
+      if (touched === undefined) knownEarly.add(label.inducing);
+      else applyLabel(touched);
     }
 
     const author: AuthorState = authors.get(change.authorId) ?? { changes: 0, byYear: new Map<number, number>(), bySubsystem: new Map<string, number>(), bugs: 0 };
@@ -334,7 +340,11 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
         touchedDirs.push(state);
       }
     }
-    if (inducing.has(change.position)) touchedBy.set(change.position, { files: touched, dirs: touchedDirs, author });
+    if (inducing.has(change.position)) {
+      const what = { files: touched, dirs: touchedDirs, author };
+      touchedBy.set(change.position, what);
+      if (knownEarly.delete(change.position)) applyLabel(what);
+    }
     author.changes += 1;
     const y = yearOf(change.time);
     author.byYear.set(y, (author.byYear.get(y) ?? 0) + 1);

@@ -111,7 +111,7 @@ describe.each(storeKinds)('features of a proposed change on %s', (kind) => {
     const earlyId = await idOf(built.shas.early!);
     const earlyLabel = labels.find((l) => l.inducing_change_id === earlyId);
     const ahead = await db.selectFrom('changes').select('commit_time').where('sha', '=', built.shas.ahead!).executeTakeFirstOrThrow();
-    // Its fix became known before the change dated ahead, which the pass reads first: the label never applies.
+    // Its fix's time is before the change dated ahead, which the pass reads first: its label applies once the pass has it.
     expect(earlyLabel?.known_at).toBeLessThan(ahead.commit_time);
 
     const stored = await allStoredAsProposed(repoId);
@@ -148,21 +148,21 @@ describe.each(storeKinds)('features of a proposed change on %s', (kind) => {
           { path: 'docs/new/guide.md', oldPath: null, status: 'A', added: 40, deleted: 0 },
         ],
       },
-      // Nothing the author touched before: their record (one known defect) comes from outside the files' history.
+      // Nothing the author touched before: their record (two known defects) comes from outside the files' history.
       { time: tip.time + 86_400, authorId: authorIds[1]!, kind: 'squash', provenance: 'human', commits: 1, files: [{ path: 'docs/new/guide.md', oldPath: null, status: 'A', added: 5, deleted: 0 }] },
-      // The file whose defect's label never applies.
+      // The file whose defect's fix is known before the pass reaches the defect (the change dated ahead).
       { time: tip.time + 86_400, authorId: authorIds[2]!, kind: 'squash', provenance: 'human', commits: 1, files: [{ path: 'src/util/c.ts', oldPath: null, status: 'M', added: 1, deleted: 1 }] },
     ];
     await expectSame(repoId, [...stored, ...fresh]);
     const onC = await featuresForChange(store, repoId, fresh[4]!);
-    expect(await featuresForChange(store, repoId, fresh[3]!)).toMatchObject({ author_bugs: 1, exp: 5, nuc: 0, dir_changes: 0 });
-    expect(onC).toMatchObject({ prior_fixes: 1, prior_bugs: 0 });
+    expect(await featuresForChange(store, repoId, fresh[3]!)).toMatchObject({ author_bugs: 2, exp: 5, nuc: 0, dir_changes: 0 });
+    // Its label applies once the pass has the inducing change, although its fix was known earlier.
+    expect(onC).toMatchObject({ prior_fixes: 1, prior_bugs: 1 });
     const onA = await featuresForChange(store, repoId, fresh[0]!);
-    // lib/a.ts was src/a.ts and src/core/a.ts: eight earlier changes, three fixes. Of the three
-    // defects labelled on it only Tweak's counts: the reverted PR and the last move came after the
-    // change dated ahead, and their fixes' times are earlier than its, so the pass (full or not)
-    // drops their labels (see docs/risk-model.md).
-    expect(onA).toMatchObject({ nuc: 8, prior_fixes: 3, prior_bugs: 1, ndev: 3 });
+    // lib/a.ts was src/a.ts and src/core/a.ts: eight earlier changes, three fixes, three defects
+    // labelled on it. Two of them (the reverted PR, the last move) come after the change dated
+    // ahead, and their fixes' times are earlier than its: they count all the same.
+    expect(onA).toMatchObject({ nuc: 8, prior_fixes: 3, prior_bugs: 3, ndev: 3 });
     // The bare connection serves too.
     expect(await featuresForChange(db, repoId, fresh[1]!)).toEqual(await featuresForChange(store, repoId, fresh[1]!));
 

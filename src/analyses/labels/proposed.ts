@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 import { folderKey, folderKeyOf } from '../../store/migrations/0008-feature-read-paths.ts';
-import { computeFeatures, directoryOf, subsystemOf, yearOf, type AuthorHistory, type ChangeFeatures, type DirHistory, type FeatureChange, type FeatureFile } from '../features/compute.ts';
+import { computeFeatures, directoryOf, featuresVersion, subsystemOf, yearOf, type AuthorHistory, type ChangeFeatures, type DirHistory, type FeatureChange, type FeatureFile } from '../features/compute.ts';
 
 /*
  * The features of a proposed change (a pull request at the gate) as if it landed after the stored
@@ -26,11 +26,10 @@ import { computeFeatures, directoryOf, subsystemOf, yearOf, type AuthorHistory, 
  * can start the reads that depend only on the change's paths while git still counts its lines
  * (prepareProposedFeatures with files).
  *
- * A label reaches the pass at the first change whose time is at or past its fix's time; the full
- * pass drops it when its inducing change comes later (commit times are not always in mainline
- * order). That is decided here from the whole history's running maximum of commit time, so the
- * subset applies exactly the labels the full pass applies. featuresForChangeByFullPass is the
- * reference; proposed.test.ts compares the two.
+ * A label reaches the pass at the first change whose time is at or past its fix's time, and
+ * applies once its inducing change is in; a fix is a stored change, so by the proposed change (the
+ * last) every label of the repository applies. featuresForChangeByFullPass is the reference;
+ * proposed.test.ts compares the two.
  */
 
 type Db = Kysely<Database>;
@@ -70,8 +69,6 @@ interface RepoIndex {
   /** Renames by the path they moved to, and by the path they moved from. */
   renamesTo: Map<string, StoredRename[]>;
   renamesFrom: Map<string, StoredRename[]>;
-  /** For changes whose commit time is below an earlier change's: position -> that running maximum. */
-  lateMax: Map<number, number>;
   /** Every change row of the repository by id (the columns the pass reads; a covering index, migration 0008). */
   changes: Map<number, ChangeMeta>;
   /** Every folder's totals from the stored replay index, valid while the fixes and labels have the same print. */
@@ -198,18 +195,10 @@ function buildIndex(mainline: { key: string; tipPosition: number; maxTime: numbe
     renamesTo.set(rename.path, [...(renamesTo.get(rename.path) ?? []), rename]);
     renamesFrom.set(rename.oldPath, [...(renamesFrom.get(rename.oldPath) ?? []), rename]);
   }
-  // Every change (a wide proposed change needs a large share of them, and the running maximum of
-  // commit time needs them all).
+  // Every change (a wide proposed change needs a large share of them).
   const changes = new Map<number, ChangeMeta>();
-  const lateMax = new Map<number, number>();
-  let running = -Infinity;
-  for (const r of rows.changes) {
-    changes.set(r.id, r);
-    // Only the changes whose commit time is below an earlier change's (often none).
-    if (running > r.commit_time) lateMax.set(r.position, running);
-    running = Math.max(running, r.commit_time);
-  }
-  return { key: mainline.key, tipPosition: mainline.tipPosition, maxTime: mainline.maxTime, renamesTo, renamesFrom, lateMax, changes, folders };
+  for (const r of rows.changes) changes.set(r.id, r);
+  return { key: mainline.key, tipPosition: mainline.tipPosition, maxTime: mainline.maxTime, renamesTo, renamesFrom, changes, folders };
 }
 
 /** Stored folder totals, or null when damaged (the folder index is read instead). */
@@ -239,25 +228,21 @@ async function readKnowledge(db: Db, repoId: number): Promise<Knowledge> {
   return { fixIds, earliest };
 }
 
-/** A digest of the fixes and labels: stored folder totals are used only while it is the same. */
+/** A digest of the fixes and labels and of the features' rules: stored folder totals are used only while it is the same. */
 function knowledgePrint(knowledge: Knowledge): string {
   const fixes = [...knowledge.fixIds].sort((a, b) => a - b);
   const labels = [...knowledge.earliest].sort((a, b) => a[0] - b[0]);
-  return createHash('sha256').update(JSON.stringify([fixes, labels])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([featuresVersion, fixes, labels])).digest('hex');
 }
 
 /**
- * The changes whose label the full pass applies: an inducing change's earliest label reaches the
- * pass at the first change whose time is at or past it, and counts only if the inducing change came
- * before that one. Before a proposed change every label is reached (fixes are stored changes), so
- * the test is the running maximum of commit time.
+ * The changes whose label the full pass has applied by a proposed change: every labelled change of
+ * the repository, since a label is known at its fix's commit time (a stored change's: never past
+ * the tip's) and applies once its inducing change is in.
  */
 function effectiveLabels(index: RepoIndex, earliest: ReadonlyMap<number, number>): Set<number> {
   const effective = new Set<number>();
-  for (const [id, knownAt] of earliest) {
-    const c = index.changes.get(id);
-    if (c !== undefined && (index.lateMax.get(c.position) ?? c.commit_time) < knownAt) effective.add(id);
-  }
+  for (const id of earliest.keys()) if (index.changes.has(id)) effective.add(id);
   return effective;
 }
 
