@@ -46,9 +46,11 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
   });
   let { error, results } = await migrator.migrateToLatest();
   // Kysely's check for its bookkeeping table introspects every schema of the database; another
-  // process dropping its own schema meanwhile makes that catalog query fail (3F000, "schema ...
-  // does not exist") before any migration ran. Nothing was applied, so trying again is safe.
-  for (let attempt = 1; attempt < 5 && results === undefined && pgCode(error) === '3F000'; attempt++) {
+  // process dropping its own schema meanwhile makes that catalog query fail before any migration
+  // ran: 3F000 ("schema ... does not exist"), or XX000 ("cache lookup failed for relation ...",
+  // PostgreSQL's internal error when a catalog row vanishes mid-scan). Nothing was applied, so
+  // trying again is safe.
+  for (let attempt = 1; attempt < 5 && results === undefined && catalogRace(error); attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
     ({ error, results } = await migrator.migrateToLatest());
   }
@@ -57,6 +59,12 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
   throw new FlowgateError('STORE_FAILED', `Migrating the store failed at ${failed}: ${(error as Error).message}`, {
     cause: error,
   });
+}
+
+/** A catalog query that failed because another session dropped what it was reading. */
+function catalogRace(error: unknown): boolean {
+  const code = pgCode(error);
+  return code === '3F000' || (code === 'XX000' && /cache lookup failed/i.test((error as Error).message));
 }
 
 /** The PostgreSQL error code of an error, if it has one. */
