@@ -102,9 +102,10 @@ async function runDecision(repoPath: string, base: string, head: string, options
   // The policy in force is the base revision's: the change under judgement cannot rewrite it.
   const config = readConfigAt(repoPath, baseSha);
   const policy = loadPolicy(config, `${configFileName} at ${baseSha.slice(0, 7)}`);
-  // The diffs run in git processes while the store reads what the risk needs whatever the files.
-  // The change's files are listed long before their lines are counted: the store reads their
-  // history meanwhile (a proposed change's risk needs it; a landed one has stored features).
+  // The diffs run in git processes while the store reads what the risk needs: first what any
+  // change needs, then, once git has listed the change's files (long before it has counted their
+  // lines), the history they select (a proposed change's risk needs it; a landed one has stored
+  // features).
   let listed: (files: readonly ListedFile[]) => void = () => undefined;
   const listing = new Promise<readonly ListedFile[]>((resolve) => {
     listed = resolve;
@@ -128,7 +129,7 @@ async function runDecision(repoPath: string, base: string, head: string, options
     if (storedWanted) await prepareStoredGateInputs(store.db, key, landed || givenRisk !== null ? undefined : Promise.race([listing, facts.then((f) => f.files)]));
     const change = await facts;
     if (storedWanted) {
-      const landedHead = change.headCommit;
+      const { headCommit } = change;
       const stored = await storedGateInputs(
         store.db,
         key,
@@ -137,10 +138,10 @@ async function runDecision(repoPath: string, base: string, head: string, options
           files: change.files,
           author: change.author,
           provenance: change.provenance,
-          time: landed ? landedHead.time : Math.floor(Date.now() / 1000),
-          title: landedHead.subject,
+          time: landed ? headCommit.time : Math.floor(Date.now() / 1000),
+          title: headCommit.subject,
           commits: Math.max(1, change.commits),
-          kind: (landed ? landedHead.parents : change.commits) > 1 ? 'merge' : 'direct',
+          kind: (landed ? headCommit.parents : change.commits) > 1 ? 'merge' : 'direct',
           sha: landed ? change.head : null,
         },
         // A flag replaces its part of the store's answer.
