@@ -45,12 +45,12 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   let { error, results } = await migrator.migrateToLatest();
-  // Kysely's check for its bookkeeping table introspects every schema of the database; another
-  // process dropping its own schema meanwhile makes that catalog query fail before any migration
-  // ran: 3F000 ("schema ... does not exist"), or XX000 ("cache lookup failed for relation ...",
-  // PostgreSQL's internal error when a catalog row vanishes mid-scan). Nothing was applied, so
-  // trying again is safe.
-  for (let attempt = 1; attempt < 5 && results === undefined && catalogRace(error); attempt++) {
+  // Kysely's check for its bookkeeping table introspects every table of every schema in the
+  // database; another session creating, altering or dropping its own schema meanwhile breaks that
+  // catalog scan (seen: 3F000 "schema does not exist", XX000 "cache lookup failed", 42703 "column
+  // does not exist" from pg_get_serial_sequence). It fails before any migration ran (no results),
+  // so trying again is safe; a lasting error fails the same way a few tries later.
+  for (let attempt = 1; attempt < 5 && results === undefined && sqlState(error) !== undefined; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
     ({ error, results } = await migrator.migrateToLatest());
   }
@@ -61,13 +61,8 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
   });
 }
 
-/** A catalog query that failed because another session dropped what it was reading. */
-function catalogRace(error: unknown): boolean {
-  const code = pgCode(error);
-  return code === '3F000' || (code === 'XX000' && /cache lookup failed/i.test((error as Error).message));
-}
-
-/** The PostgreSQL error code of an error, if it has one. */
-function pgCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+/** The SQLSTATE of an error PostgreSQL reported (five characters; not a Node.js code such as ECONNREFUSED), if any. */
+function sqlState(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
