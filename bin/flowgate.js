@@ -8,23 +8,20 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 
-/** The build stamp's time, or -1 when there is none or any source file is newer. */
+/** Whether dist/ holds a build stamped after every source file last changed. */
 function freshBuild() {
   let built;
   try {
     built = statSync(join(root, 'dist', '.built')).mtimeMs;
   } catch {
-    return -1;
+    return false;
   }
   const src = join(root, 'src');
-  for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && statSync(join(entry.parentPath, entry.name)).mtimeMs > built) return -1;
-  }
-  return built;
+  return readdirSync(src, { recursive: true, withFileTypes: true }).every((entry) => !entry.isFile() || statSync(join(entry.parentPath, entry.name)).mtimeMs <= built);
 }
 
 let runCli;
-if (process.env.FLOWGATE_FROM_SOURCE !== '1' && freshBuild() >= 0) {
+if (process.env.FLOWGATE_FROM_SOURCE !== '1' && freshBuild()) {
   ({ runCli } = await import('../dist/outputs/cli/main.js'));
 } else {
   const { register } = await import('tsx/esm/api');
