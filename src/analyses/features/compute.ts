@@ -130,10 +130,11 @@ export function computeFeatures(changes: readonly FeatureChange[], knowledge: Fe
   const authors = new Map<number, AuthorState>();
   for (const [id, a] of seed.authors ?? []) authors.set(id, { changes: a.changes, byYear: new Map(a.byYear), bySubsystem: new Map(a.bySubsystem), bugs: a.bugs });
   // What each defect-inducing change touched, so its label reaches those files, folders and author.
-  const touchedBy = new Map<number, { files: FileState[]; dirs: DirState[]; author: AuthorState }>();
+  type Touched = { files: FileState[]; dirs: DirState[]; author: AuthorState };
+  const touchedBy = new Map<number, Touched>();
   const inducing = new Set(knowledge.labels.map((l) => l.inducing));
   const knownEarly = new Set<number>();
-  const applyLabel = (touched: { files: FileState[]; dirs: DirState[]; author: AuthorState }): void => {
+  const applyLabel = (touched: Touched): void => {
     for (const state of touched.files) state.bugs += 1;
     for (const state of touched.dirs) state.bugs += 1;
     touched.author.bugs += 1;
