@@ -114,14 +114,15 @@ async function scanIndexRows(db: Db, repoId: number): Promise<IndexRows> {
   return { changes, renames };
 }
 
-/** The changes as ReplayIndexTable.changes holds them: commit times (float64), then ids, positions and authors (int32). */
+/** ReplayIndexTable.changes' layout over `buffer`: commit times (float64), then ids, positions and authors (int32), n of each. */
+function changeColumns(buffer: ArrayBuffer, n: number): { times: Float64Array; ids: Int32Array; positions: Int32Array; authors: Int32Array } {
+  return { times: new Float64Array(buffer, 0, n), ids: new Int32Array(buffer, 8 * n, n), positions: new Int32Array(buffer, 12 * n, n), authors: new Int32Array(buffer, 16 * n, n) };
+}
+
+/** The changes as ReplayIndexTable.changes holds them (changeColumns), base64. */
 function encodeChanges(changes: readonly ChangeMeta[]): string {
-  const n = changes.length;
-  const buffer = new ArrayBuffer(20 * n);
-  const times = new Float64Array(buffer, 0, n);
-  const ids = new Int32Array(buffer, 8 * n, n);
-  const positions = new Int32Array(buffer, 12 * n, n);
-  const authors = new Int32Array(buffer, 16 * n, n);
+  const buffer = new ArrayBuffer(20 * changes.length);
+  const { times, ids, positions, authors } = changeColumns(buffer, changes.length);
   changes.forEach((c, i) => {
     times[i] = c.commit_time;
     ids[i] = c.id;
@@ -140,10 +141,7 @@ function decodeIndexRows(stored: { changes: string; renames: string }, tipPositi
     // Typed arrays need aligned offsets: copy into a fresh buffer.
     const buffer = new ArrayBuffer(bytes.length);
     new Uint8Array(buffer).set(bytes);
-    const times = new Float64Array(buffer, 0, n);
-    const ids = new Int32Array(buffer, 8 * n, n);
-    const positions = new Int32Array(buffer, 12 * n, n);
-    const authors = new Int32Array(buffer, 16 * n, n);
+    const { times, ids, positions, authors } = changeColumns(buffer, n);
     if (positions[n - 1] !== tipPosition) return null;
     const changes: ChangeMeta[] = [];
     for (let i = 0; i < n; i++) changes.push({ id: ids[i] ?? 0, position: positions[i] ?? 0, commit_time: times[i] ?? 0, author_id: authors[i] ?? 0 });
@@ -171,7 +169,7 @@ export async function writeReplayIndex(db: Db, repoId: number): Promise<{ change
   const knowledge = await readKnowledge(db, repoId);
   // Every folder of every change (the whole folder index, in its order), counted for this repository.
   const inFolders = await db.selectFrom('change_files').select(['change_id', folderKeyOf().as('folder')]).distinct().where(folderKeyOf(), '>=', '').execute();
-  const totals = folderTotals(inFolders, index, knowledge.fixIds, effectiveLabels(index, knowledge.earliest));
+  const totals = folderTotals(inFolders, index, knowledge);
   const folders: StoredFolders = { print: knowledgePrint(knowledge), totals: Object.fromEntries([...totals].map(([key, d]) => [key, [d.changes, d.fixes, d.bugs]])) };
   const row = {
     key: mainline.key,
@@ -236,18 +234,11 @@ function knowledgePrint(knowledge: Knowledge): string {
 }
 
 /**
- * The changes whose label the full pass has applied by a proposed change: every labelled change of
- * the repository, since a label is known at its fix's commit time (a stored change's: never past
- * the tip's) and applies once its inducing change is in.
+ * Per folder key: this repository's changes with a file directly in it, the fixes and the known
+ * defects among them. Every labelled change counts as known: by a proposed change (the pass's
+ * last) every label applies, its fix being a stored change.
  */
-function effectiveLabels(index: RepoIndex, earliest: ReadonlyMap<number, number>): Set<number> {
-  const effective = new Set<number>();
-  for (const id of earliest.keys()) if (index.changes.has(id)) effective.add(id);
-  return effective;
-}
-
-/** Per folder key: this repository's changes with a file directly in it, the fixes and the known defects among them. */
-function folderTotals(rows: Iterable<{ change_id: number; folder: string }>, index: RepoIndex, fixIds: ReadonlySet<number>, effective: ReadonlySet<number>): Map<string, DirHistory> {
+function folderTotals(rows: Iterable<{ change_id: number; folder: string }>, index: RepoIndex, { fixIds, earliest }: Knowledge): Map<string, DirHistory> {
   const totals = new Map<string, DirHistory>();
   for (const { change_id: id, folder } of rows) {
     // Another repository's change has no row in the index.
@@ -256,7 +247,7 @@ function folderTotals(rows: Iterable<{ change_id: number; folder: string }>, ind
     totals.set(folder, d);
     d.changes += 1;
     if (fixIds.has(id)) d.fixes += 1;
-    if (effective.has(id)) d.bugs += 1;
+    if (earliest.has(id)) d.bugs += 1;
   }
   return totals;
 }
@@ -289,10 +280,8 @@ interface HistoryReads {
   byChange: Map<number, FileRow[]>;
   /** The proposed change's folders' totals, by folder (directoryOf). */
   dirTotals: Map<string, DirHistory>;
-  fixIds: Set<number>;
-  /** The changes whose defect label the pass applies (effectiveLabels), and each one's earliest label. */
-  effective: Set<number>;
-  earliest: Map<number, number>;
+  /** The repository's fixes and labels (every label applies by the proposed change: folderTotals). */
+  knowledge: Knowledge;
 }
 
 /**
@@ -371,7 +360,6 @@ interface SubsetChange {
   files: FeatureFile[];
 }
 
-
 /**
  * Reads the stored history a proposed change's paths select: (1) the lineage of its files, (2)
  * the changes in its folders, and the repository's fixes and labels (whole-repository lists: a few
@@ -403,7 +391,6 @@ async function readHistoryOf(db: Db, index: RepoIndex, repoId: number, paths: Pr
   for (const path of lineage) for (const r of index.renamesFrom.get(path) ?? []) if (!lineage.has(r.path)) take(r);
 
   const knowledge = await readKnowledge(db, repoId);
-  const effective = effectiveLabels(index, knowledge.earliest);
 
   // 2. The proposed change's folders (dir_changes, dir_fixes, dir_bugs): it is the pass's last
   // change, so only each folder's totals over the whole history matter; the pass counts no folders.
@@ -419,10 +406,10 @@ async function readHistoryOf(db: Db, index: RepoIndex, repoId: number, paths: Pr
   } else {
     for (const part of chunks([...folders.keys()], maxBoundPaths)) {
       const rows = await db.selectFrom('change_files').select(['change_id', folderKeyOf().as('folder')]).distinct().where(folderKeyOf(), 'in', part).execute();
-      for (const [key, d] of folderTotals(rows, index, knowledge.fixIds, effective)) dirTotals.set(folders.get(key) ?? '', d);
+      for (const [key, d] of folderTotals(rows, index, knowledge)) dirTotals.set(folders.get(key) ?? '', d);
     }
   }
-  return { key, byChange, dirTotals, fixIds: knowledge.fixIds, effective, earliest: knowledge.earliest };
+  return { key, byChange, dirTotals, knowledge };
 }
 
 /**
@@ -441,7 +428,7 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
   if (index === null) return computeFeatures([proposed], { fixes: ownFixes, reverts: ownReverts, labels: [] }).get(position) ?? {};
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
 
-  const { byChange, dirTotals, fixIds, effective, earliest } = await takeHistoryReads(db, index, repoId, change.files);
+  const { byChange, dirTotals, knowledge } = await takeHistoryReads(db, index, repoId, change.files);
 
   // Rows of another repository's changes find no change row in the index and are left out.
   // Order within a change never matters here: with -M (the miner's) a change lists each path once
@@ -470,16 +457,15 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
   }
   // 4. What was known: fixes among the subset, and the labels the full pass would apply.
   const fixes = new Set(ownFixes);
-  for (const id of fixIds) {
+  for (const id of knowledge.fixIds) {
     const c = subset.get(id);
     if (c !== undefined) fixes.add(c.position);
   }
-  // The labels the full pass applies (effectiveLabels), of the changes it replays.
+  // The labels of the changes it replays (each applies once its change is in).
   const labels: { inducing: number; knownAt: number }[] = [];
-  for (const id of effective) {
+  for (const [id, knownAt] of knowledge.earliest) {
     const c = subset.get(id);
-    const knownAt = earliest.get(id);
-    if (c !== undefined && knownAt !== undefined) labels.push({ inducing: c.position, knownAt });
+    if (c !== undefined) labels.push({ inducing: c.position, knownAt });
   }
 
   // The author's changes outside the subset, summed as the pass would have counted them.
@@ -489,7 +475,7 @@ export async function proposedChangeFeatures(db: Db, repoId: number, change: Pro
     seed.changes += 1;
     const y = yearOf(r.commit_time);
     seed.byYear.set(y, (seed.byYear.get(y) ?? 0) + 1);
-    if (effective.has(r.id)) seed.bugs += 1;
+    if (knowledge.earliest.has(r.id)) seed.bugs += 1;
   }
   for (const c of subset.values()) {
     if (c.authorId !== change.authorId) continue;
