@@ -106,15 +106,11 @@ async function runDecision(repoPath: string, base: string, head: string, options
   // change needs, then, once git has listed the change's files (long before it has counted their
   // lines), the history they select (a proposed change's risk needs it; a landed one has stored
   // features).
-  let listed: (files: readonly ListedFile[]) => void = () => undefined;
+  let onListed: (files: readonly ListedFile[]) => void = () => undefined;
   const listing = new Promise<readonly ListedFile[]>((resolve) => {
-    listed = resolve;
+    onListed = resolve;
   });
-  const facts = collectChangeFacts(repoPath, baseSha, head, {
-    approvedShas: approvals.map((a) => a.sha),
-    signatures: signaturesFromConfig(config.provenance),
-    onListed: (files) => listed(files),
-  });
+  const facts = collectChangeFacts(repoPath, baseSha, head, { approvedShas: approvals.map((a) => a.sha), signatures: signaturesFromConfig(config.provenance), onListed });
   // Awaited below; a failure must not count as unhandled while the store is read.
   facts.catch(() => undefined);
   const { key } = await repository;
