@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticRows } from './__fixtures__/synthetic.ts';
 import { buildFeatureSpec, featureColumns, featureVector } from './engineer.ts';
-import { fitGbdt, gbdtMargin } from './gbdt.ts';
+import { fitGbdt, gbdtMargin, treeValue, type GbdtModel } from './gbdt.ts';
+import { seededRandom } from './random.ts';
 import { auc } from './metrics.ts';
 
 describe('fitGbdt bagging', () => {
@@ -32,5 +33,37 @@ describe('fitGbdt bagging', () => {
 
   it('is the plain ensemble with one bag', () => {
     expect(fitGbdt(data, { rounds: 60, bags: 1 }, validation)).toEqual(fitGbdt(data, { rounds: 60 }, validation));
+  });
+});
+
+describe('fitGbdt monotone constraints', () => {
+  // Risk rises with x0 overall but dips in its middle third; x1 is noise the trees may also use.
+  const random = seededRandom(11);
+  const n = 3000;
+  const x0 = Float64Array.from({ length: n }, () => random() * 30);
+  const x1 = Float64Array.from({ length: n }, () => random() * 10);
+  const labels = Uint8Array.from(x0, (v, i) => {
+    const logit = -2 + v / 10 - (v > 10 && v < 20 ? 1.5 : 0) + ((x1[i] ?? 0) > 5 ? 0.5 : 0);
+    return random() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+  });
+  const data = { columns: [x0, x1], labels };
+  const sweep = (model: GbdtModel, other: number): number[] => Array.from({ length: 61 }, (_, k) => gbdtMargin(model, [k / 2, other]));
+  const drops = (margins: number[]): number => margins.reduce((worst, m, k) => Math.max(worst, (margins[k - 1] ?? m) - m), 0);
+
+  it('keeps every tree non-decreasing in a constrained input, whatever the other inputs', () => {
+    const free = fitGbdt(data, { rounds: 150, seed: 3 });
+    const bound = fitGbdt(data, { rounds: 150, seed: 3, monotone: [1, 0] });
+    // Unconstrained, the trees learn the dip.
+    expect(Math.max(drops(sweep(free.model, 2)), drops(sweep(free.model, 8)))).toBeGreaterThan(0.1);
+    for (const other of [0, 2, 5.5, 8, 10]) expect(drops(sweep(bound.model, other))).toBeLessThanOrEqual(1e-12);
+    for (const tree of bound.model.trees) for (const other of [0, 8]) expect(drops(Array.from({ length: 61 }, (_, k) => treeValue(tree, [k / 2, other])))).toBeLessThanOrEqual(1e-12);
+    // Still a model: it ranks, and it still uses the free input.
+    const margins = Array.from({ length: n }, (_, i) => gbdtMargin(bound.model, [x0[i] ?? 0, x1[i] ?? 0]));
+    expect(auc(margins, labels)).toBeGreaterThan(0.65);
+    expect(bound.model.trees.some((t) => t.feature.includes(1))).toBe(true);
+  });
+
+  it('leaves the fit unchanged when no input is constrained', () => {
+    expect(fitGbdt(data, { rounds: 40, monotone: [0, 0] })).toEqual(fitGbdt(data, { rounds: 40 }));
   });
 });

@@ -207,3 +207,29 @@ describe('calibration', () => {
     }
   });
 });
+
+describe('fitRiskModel learner options of session 5', () => {
+  const rows = syntheticRows(1200, 17, 1);
+  // No ratio inputs: ld/la would fall as la grows whatever the trees do.
+  const trees = { halfLifeMonths: null, derivedFeatures: false, blendWeights: [1], boostedLogistic: false, plainLogisticWeights: [], gbdt: { rounds: 120 } } as const;
+
+  it('passes monotoneFeatures to the trees by name: the model cannot lower risk as la grows', () => {
+    const model = fitRiskModel(rows, { ...trees, monotoneFeatures: ['la', 'absent'] });
+    const free = fitRiskModel(rows, trees);
+    const sweep = (m: ReturnType<typeof fitRiskModel>, noise: number): number[] => Array.from({ length: 80 }, (_, k) => predictRisk(m, { features: { la: k * 5, ld: 3, noise } }).margin);
+    const drops = (xs: number[]): number => xs.reduce((worst, x, k) => Math.max(worst, (xs[k - 1] ?? x) - x), 0);
+    for (const noise of [1, 5, 9]) expect(drops(sweep(model, noise))).toBeLessThanOrEqual(1e-9);
+    // The free trees do dip somewhere on this noisy data (else the test would prove nothing).
+    expect(Math.max(...[1, 5, 9].map((noise) => drops(sweep(free, noise))))).toBeGreaterThan(1e-6);
+  });
+
+  it('scales the refit rounds by the rows when asked', () => {
+    const same = fitRiskModel(rows, trees);
+    const scaled = fitRiskModel(rows, { ...trees, refitRounds: 'scaled' });
+    const chosen = same.validation.members[0]?.gbdtRounds ?? 0;
+    const fitBefore = same.validation.folds?.[0]?.fitRows ?? 0;
+    expect(same.members[0]?.gbdt.trees).toHaveLength(chosen);
+    expect(scaled.members[0]?.gbdt.trees).toHaveLength(Math.round((chosen * rows.length) / fitBefore));
+    expect(scaled.members[0]?.gbdt.trees.length).toBeGreaterThan(chosen);
+  });
+});

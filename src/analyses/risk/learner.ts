@@ -67,6 +67,17 @@ export interface RiskModelOptions {
    * weights). A list is tried on the validation slices and the best kept (default [null, 6, 12, 24]).
    */
   halfLifeMonths?: number | null | (number | null)[];
+  /**
+   * Inputs every tree must be non-decreasing in (a split on one never gives its larger side less
+   * risk). Absent names are ignored. Default none; `sizeFeatures` is the session-5 candidate.
+   */
+  monotoneFeatures?: readonly string[];
+  /**
+   * Boosting rounds of the final refit on all training rows: `same` as the validation slices'
+   * early stopping picked (the default), or `scaled` by the ratio of rows (all over those fit
+   * before the slices), since more rows support more rounds at the same learning rate.
+   */
+  refitRounds?: 'same' | 'scaled';
   seed?: number;
   gbdt?: GbdtOptions;
   logistic?: LogisticOptions;
@@ -151,6 +162,9 @@ export interface Contribution {
   value: number;
   contribution: number;
 }
+
+/** The change's size and spread: the inputs of the `monotone` candidate (docs/risk-model.md, session 5). */
+export const sizeFeatures = ['la', 'ld', 'la_code', 'ld_code', 'nf', 'entropy', 'churn'] as const;
 
 const minRows = 40;
 const minPositives = 5;
@@ -260,7 +274,9 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
   const pooledLabels = Uint8Array.from(folds.flatMap((f) => [...f.labels]));
   const halfLives = options.halfLifeMonths === undefined ? [null, 6, 12, 24] : Array.isArray(options.halfLifeMonths) ? options.halfLifeMonths : [options.halfLifeMonths];
   if (halfLives.length === 0) throw new FlowgateError('USAGE', 'halfLifeMonths is an empty list: give at least one half-life (or null).');
-  const gbdtOptions: GbdtOptions = { seed: options.seed ?? 1, ...options.gbdt };
+  const monotoneNames = new Set(options.monotoneFeatures ?? []);
+  const monotone = monotoneNames.size === 0 ? {} : { monotone: specNames(spec).map((name) => (monotoneNames.has(name) ? 1 : 0)) };
+  const gbdtOptions: GbdtOptions = { seed: options.seed ?? 1, ...monotone, ...options.gbdt };
   const memberGbdt = (h: number): GbdtOptions => (options.memberSeeds === true ? { ...gbdtOptions, seed: (gbdtOptions.seed ?? 1) + h * 1000 } : gbdtOptions);
   // Per candidate and slice: its log-odds on the slice, AUC there and boosting rounds.
   type Candidate = { shape: ModelShape; logisticWeight: number; treeWeight: number; auc: number[]; margins: number[][]; rounds: number[] };
@@ -358,9 +374,11 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
   const calibrator = fitCalibrator(options.calibration ?? 'isotonic', valMargins.flat(), pooledLabels);
   const firstFold = folds[0];
   const trainRows = options.refit ?? true ? sorted : (firstFold?.fit ?? sorted);
+  const fitRows = mean(folds.map((f) => f.fit.length));
+  const roundScale = options.refitRounds === 'scaled' && fitRows > 0 ? trainRows.length / fitRows : 1;
   const members = plainWeight === 1 ? [] : kept.map(({ best, validation, index }): RiskModelMember => {
     const stage: Stage = { spec, rows: trainRows, options, gbdt: memberGbdt(index), halfLifeMonths: validation.halfLifeMonths };
-    const final = fitComponents(stage, best.shape === 'boosted-logistic' ? 'boosted' : 'plain', validation.gbdtRounds);
+    const final = fitComponents(stage, best.shape === 'boosted-logistic' ? 'boosted' : 'plain', Math.round(validation.gbdtRounds * roundScale));
     return { halfLifeMonths: validation.halfLifeMonths, shape: best.shape, weight: (1 - plainWeight) / kept.length, logistic: final.logistic, gbdt: final.gbdt.model, logisticWeight: best.logisticWeight, treeWeight: best.treeWeight };
   });
   if (plainWeight > 0) members.push({ halfLifeMonths: null, shape: 'logistic', weight: plainWeight, plain: true, logistic: fitPlain(trainRows), gbdt: { kind: 'gbdt', base: 0, trees: [] }, logisticWeight: 1, treeWeight: 0 });

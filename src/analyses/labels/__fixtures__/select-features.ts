@@ -1,7 +1,8 @@
 /**
  * Feature and learner selection on the TRAINING period only:
  * `npx tsx .../select-features.ts <db|jit.csv> [set...] [--config=<name>]` (a key of `configs`
- * below: auto, average, fixed and the learner candidates of docs/risk-model.md), where a set is
+ * below: auto, average, fixed and the learner candidates of docs/risk-model.md; `--seed=<n>` overrides
+ * the learner's seed), where a set is
  * `base` (every feature) or `-name,name` (every feature but those).
  * Takes the rows `flowgate model eval` would train on (all before the test share and gap), splits
  * them again in time (latest 20% after a 30-day gap as validation) and reports, per feature set,
@@ -12,7 +13,7 @@ import { openStore } from '../../../store/store.ts';
 import { computeFeatures } from '../../features/compute.ts';
 import { evaluateChronological } from '../../risk/evaluate.ts';
 import { loadJitCsv } from '../../risk/jit-csv.ts';
-import type { RiskModelOptions } from '../../risk/learner.ts';
+import { sizeFeatures, type RiskModelOptions } from '../../risk/learner.ts';
 import type { FeatureRow } from '../../risk/types.ts';
 import { defaultGapDays } from '../model.ts';
 import { loadKnowledge } from '../run.ts';
@@ -30,6 +31,10 @@ const configs: Record<string, RiskModelOptions> = {
   'stack-lr': { combine: 'average', plainWeightRule: 'likelihood' },
   shrink: { combine: 'average', gbdt: { learningRate: 0.025, rounds: 1600, patience: 120 } },
   depth2: { combine: 'average', gbdt: { maxDepth: 2 } },
+  // Candidates of session 5, declared with their rule before they ran (docs/risk-model.md); run with --seed=1 and --seed=2.
+  monotone: { combine: 'average', monotoneFeatures: sizeFeatures },
+  'refit-rounds': { combine: 'average', refitRounds: 'scaled' },
+  'monotone+refit-rounds': { combine: 'average', monotoneFeatures: sizeFeatures, refitRounds: 'scaled' },
   // The default with other seeds: how much the validation AUC moves by chance alone.
   'average-seed2': { combine: 'average', seed: 2 },
   'average-seed3': { combine: 'average', seed: 3 },
@@ -38,6 +43,7 @@ const configs: Record<string, RiskModelOptions> = {
 };
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const config = process.argv.find((a) => a.startsWith('--config='))?.slice('--config='.length) ?? 'auto';
+const seedArg = process.argv.find((a) => a.startsWith('--seed='))?.slice('--seed='.length);
 const source = args[0] ?? '';
 const rows = source.endsWith('.csv') ? loadJitCsv(source) : await loadRows(source);
 
@@ -67,7 +73,7 @@ const wanted = sets.length > 0 ? sets : ['base'];
 for (const set of wanted) {
   const drop = new Set(set.startsWith('-') ? set.slice(1).split(',') : []);
   const subset = pool.map((r) => ({ ...r, features: Object.fromEntries(Object.entries(r.features).filter(([k]) => !drop.has(k))) }));
-  const r = evaluateChronological(subset, { gapDays, model: configs[config] ?? {} });
+  const r = evaluateChronological(subset, { gapDays, model: { ...configs[config], ...(seedArg === undefined ? {} : { seed: Number(seedArg) }) } });
   console.log(
     `${source} ${config} ${set.padEnd(13)} validation: train ${r.train.rows} (${r.train.positives}) val ${r.test.rows} (${r.test.positives}) model AUC ${r.model.auc.toFixed(4)} logistic ${r.baselines.logistic.auc.toFixed(4)} (inner validation ${r.validation.auc.toFixed(4)}) LA-only ${r.baselines.laOnly.auc.toFixed(3)} popt ${r.model.popt.toFixed(3)} fit ${(r.fitMilliseconds / 1000).toFixed(1)} s plain weight ${r.validation.plainLogistic?.weight.toFixed(3) ?? '-'} ${r.chosen}`,
   );
