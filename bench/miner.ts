@@ -1,20 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAnalysis } from '../src/analyses/run.ts';
 import { openStore } from '../src/store/store.ts';
-import { writeSyntheticHistory } from '../src/sources/git/__fixtures__/synthetic-history.ts';
+import { benchRepository } from './repository.ts';
 import type { BenchResult } from './types.ts';
-
-/** The repository to mine: FLOWGATE_BENCH_REPO, else a synthetic 20,000-change history. */
-function benchRepository(): { dir: string; label: string; cleanup: () => void } {
-  const given = process.env['FLOWGATE_BENCH_REPO'];
-  if (given !== undefined && existsSync(given)) return { dir: given, label: given, cleanup: () => undefined };
-  const dir = mkdtempSync(join(tmpdir(), 'flowgate-bench-miner-'));
-  writeSyntheticHistory(dir, { changes: 20_000, mergeEvery: 4 });
-  return { dir, label: 'synthetic 20,000 changes', cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
 /** Mining throughput against the `git log` it streams (the floor), measured in the same run. */
 export async function run(): Promise<BenchResult[]> {

@@ -8,6 +8,7 @@ import type { Bench, BenchResult } from './types.ts';
 const benches: Record<string, () => Promise<{ run: Bench }>> = {
   gate: () => import('./gate.ts'),
   jit: () => import('./jit.ts'),
+  labels: () => import('./labels.ts'),
   miner: () => import('./miner.ts'),
   report: () => import('./report.ts'),
   routing: () => import('./routing.ts'),

@@ -4,7 +4,7 @@ import { syntheticRows } from './__fixtures__/synthetic.ts';
 import { calibrate, fitCalibrator } from './calibration.ts';
 import { buildFeatureSpec, featureColumns, featureVector } from './engineer.ts';
 import { evaluateChronological } from './evaluate.ts';
-import { describeModel, deserializeModel, explainRisk, fitRiskModel, predictRisk, serializeModel } from './learner.ts';
+import { describeModel, deserializeModel, explainRisk, fitRiskModel, predictRisk, serializeModel, type RiskModelOptions } from './learner.ts';
 import { fitLogistic, logisticMargin } from './logistic.ts';
 import { auc, reliability } from './metrics.ts';
 import { seededRandom } from './random.ts';
@@ -211,7 +211,7 @@ describe('calibration', () => {
 describe('fitRiskModel learner options of session 5', () => {
   const rows = syntheticRows(1200, 17, 1);
   // No ratio inputs: ld/la would fall as la grows whatever the trees do.
-  const trees = { halfLifeMonths: null, derivedFeatures: false, blendWeights: [1], boostedLogistic: false, plainLogisticWeights: [], gbdt: { rounds: 120 } } as const;
+  const trees: RiskModelOptions = { halfLifeMonths: null, derivedFeatures: false, blendWeights: [1], boostedLogistic: false, plainLogisticWeights: [], gbdt: { rounds: 120 } };
 
   it('passes monotoneFeatures to the trees by name: the model cannot lower risk as la grows', () => {
     const model = fitRiskModel(rows, { ...trees, monotoneFeatures: ['la', 'absent'] });

@@ -8,6 +8,11 @@ export interface SyntheticHistoryOptions {
   /** Files per folder; the history touches `src/d<k>/f<j>.ts`. */
   files?: number;
   startTime?: number;
+  /**
+   * Fix commits rewrite two lines written by earlier changes (the newest and one further back)
+   * instead of adding lines, so SZZ has something to trace. Off: every commit only appends.
+   */
+  fixesRewrite?: boolean;
 }
 
 /**
@@ -23,11 +28,21 @@ export function writeSyntheticHistory(dir: string, options: SyntheticHistoryOpti
   const lines = new Map<string, number>();
   const authors = ['Ada <ada@example.com>', 'Bob <bob@example.com>', 'Cy <cy@example.com>', 'Dee <dee@example.com>'];
   let lastMain = 0;
+  // Lines rewritten by fixes, by path and line number (only with fixesRewrite).
+  const rewritten = new Map<string, Map<number, string>>();
   const blob = (path: string, extra: number): string => {
     const n = (lines.get(path) ?? 0) + extra;
     lines.set(path, n);
-    const body = Array.from({ length: n }, (_, i) => `export const v${i} = ${i};`).join('\n') + '\n';
+    const edits = rewritten.get(path);
+    const body = Array.from({ length: n }, (_, i) => edits?.get(i) ?? `export const v${i} = ${i};`).join('\n') + '\n';
     return `M 100644 inline ${path}\ndata ${Buffer.byteLength(body)}\n${body}\n`;
+  };
+  const rewrite = (path: string, i: number): string => {
+    const n = lines.get(path) ?? 0;
+    const edits = rewritten.get(path) ?? new Map<number, string>();
+    rewritten.set(path, edits);
+    for (const line of new Set([n - 1, Math.floor(n / 2)])) if (line >= 0) edits.set(line, `export const v${line} = ${line} + ${i};`);
+    return blob(path, 0);
   };
   const commit = (ref: string, author: string, message: string, parents: number[], changes: string): number => {
     mark += 1;
@@ -50,8 +65,10 @@ export function writeSyntheticHistory(dir: string, options: SyntheticHistoryOpti
       lastMain = commit('refs/heads/main', author, `Merge pull request #${i} from org/topic-${i}`, [lastMain, b2], '');
       continue;
     }
-    const subject = i % 11 === 0 ? `fix crash in ${path}` : `change ${i} (#${i})`;
-    lastMain = commit('refs/heads/main', author, subject, lastMain === 0 ? [] : [lastMain], blob(path, 1 + (i % 4)));
+    const fix = i % 11 === 0;
+    const subject = fix ? `fix crash in ${path}` : `change ${i} (#${i})`;
+    const edit = fix && options.fixesRewrite === true && (lines.get(path) ?? 0) > 0 ? rewrite(path, i) : blob(path, 1 + (i % 4));
+    lastMain = commit('refs/heads/main', author, subject, lastMain === 0 ? [] : [lastMain], edit);
   }
   execFileSync('git', ['init', '-q', '-b', 'main', dir]);
   execFileSync('git', ['fast-import', '--quiet'], { cwd: dir, input: out.join(''), maxBuffer: 1024 * 1024 * 1024 });
