@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isFlowgateError } from '../../core/errors.ts';
 import { syntheticRows } from './__fixtures__/synthetic.ts';
 import { calibrate, fitCalibrator } from './calibration.ts';
-import { buildFeatureSpec, featureColumns, featureVector } from './engineer.ts';
+import { buildFeatureSpec, featureColumns, featureVector, specNames } from './engineer.ts';
 import { evaluateChronological } from './evaluate.ts';
 import { describeModel, deserializeModel, explainRisk, fitRiskModel, predictRisk, serializeModel, type RiskModelOptions } from './learner.ts';
 import { fitLogistic, logisticMargin } from './logistic.ts';
@@ -221,6 +221,26 @@ describe('fitRiskModel learner options of session 5', () => {
     for (const noise of [1, 5, 9]) expect(drops(sweep(model, noise))).toBeLessThanOrEqual(1e-9);
     // The free trees do dip somewhere on this noisy data (else the test would prove nothing).
     expect(Math.max(...[1, 5, 9].map((noise) => drops(sweep(free, noise))))).toBeGreaterThan(1e-6);
+  });
+
+  it('fits the members\' logistic parts on a spline basis when asked, the plain regression on the plain one, and stores both', () => {
+    const options: RiskModelOptions = { halfLifeMonths: null, blendWeights: [0], boostedLogistic: false, plainLogisticWeights: [0.5], splineKnots: 4, gbdt: { rounds: 60 } };
+    const model = fitRiskModel(rows, options);
+    const [member, plain] = model.members;
+    expect(member?.logistic.knots?.length).toBe(specNames(model.spec).length);
+    expect(member?.logistic.coef.length).toBeGreaterThan(specNames(model.spec).length);
+    expect(plain?.plain).toBe(true);
+    expect(plain?.logistic.knots).toBeUndefined();
+    const copy = deserializeModel(serializeModel(model));
+    for (const r of rows.slice(0, 20)) {
+      expect(predictRisk(copy, r)).toEqual(predictRisk(model, r));
+      const parts = explainRisk(model, r);
+      expect(parts).toHaveLength(specNames(model.spec).length);
+    }
+    // A stored model whose knots do not match its coefficients is refused.
+    const damaged = JSON.parse(serializeModel(model)) as { members: { logistic: { knots?: number[][] } }[] };
+    damaged.members[0]?.logistic.knots?.[0]?.push(99);
+    expect(() => deserializeModel(JSON.stringify(damaged))).toThrow(/inconsistent/);
   });
 
   it('scales the refit rounds by the rows when asked', () => {

@@ -78,6 +78,12 @@ export interface RiskModelOptions {
    * before the slices), since more rows support more rounds at the same learning rate.
    */
   refitRounds?: 'same' | 'scaled';
+  /**
+   * Knots per input for the members' logistic parts (a linear spline in log space, see
+   * `LogisticOptions.knots`); the plain regression stays plain. Default 0 (none): the session-5
+   * `spline` candidate used 4.
+   */
+  splineKnots?: number;
   seed?: number;
   gbdt?: GbdtOptions;
   logistic?: LogisticOptions;
@@ -208,7 +214,8 @@ function fitComponents(stage: Stage, shape: 'plain' | 'boosted', rounds: number 
   const columns = featureColumns(spec, rows);
   const labels = Uint8Array.from(rows, (r) => r.label);
   const weights = recencyWeights(rows, stage.halfLifeMonths);
-  const logistic = prefit ?? fitLogistic(columns, labels, options.logistic, weights);
+  const knots = options.splineKnots ?? 0;
+  const logistic = prefit ?? fitLogistic(columns, labels, knots > 0 ? { ...options.logistic, knots } : options.logistic, weights);
   const lrMargins = (rs: readonly FeatureRow[]) => rs.map((r) => logisticMargin(logistic, featureVector(spec, r.features)));
   const offsets = shape === 'boosted' ? lrMargins(rows) : undefined;
   const val =
@@ -553,7 +560,7 @@ const RiskModelJson = z.looseObject({
         shape: z.enum(['logistic', 'gbdt', 'ensemble', 'boosted-logistic']),
         weight: z.number().optional(),
         plain: z.boolean().optional(),
-        logistic: z.object({ kind: z.literal('logistic'), mean: numbers, sd: numbers, coef: numbers, intercept: z.number() }),
+        logistic: z.object({ kind: z.literal('logistic'), mean: numbers, sd: numbers, coef: numbers, intercept: z.number(), knots: z.array(numbers).optional() }),
         gbdt: z.object({ kind: z.literal('gbdt'), base: z.number(), trees: z.array(treeSchema) }),
         logisticWeight: z.number(),
         treeWeight: z.number(),
@@ -580,6 +587,8 @@ export function deserializeModel(json: string): RiskModel {
     throw new FlowgateError('CONFIG_INVALID', `The stored risk model does not match the expected format (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? ''}): retrain the model.`, { cause: parsed.error });
   }
   const width = parsed.data.spec.base.length + parsed.data.spec.derived.length;
-  if (parsed.data.members.some((m) => m.logistic.coef.length !== width)) throw new FlowgateError('CONFIG_INVALID', 'The stored risk model is inconsistent (coefficients do not match its features): retrain the model.');
+  // With spline knots an input has 1 + its knots' terms, and every input has its list.
+  const terms = (knots: number[][] | undefined): number => (knots === undefined ? width : knots.length === width ? knots.reduce((n, ks) => n + 1 + ks.length, 0) : -1);
+  if (parsed.data.members.some((m) => m.logistic.coef.length !== terms(m.logistic.knots))) throw new FlowgateError('CONFIG_INVALID', 'The stored risk model is inconsistent (coefficients do not match its features): retrain the model.');
   return value as RiskModel;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitLogistic, logisticMargin } from './logistic.ts';
+import { fitLogistic, logisticContributions, logisticMargin } from './logistic.ts';
 import { auc } from './metrics.ts';
 import { seededRandom } from './random.ts';
 
@@ -54,5 +54,46 @@ describe('fitLogistic', () => {
     const model = fitLogistic([x, noise], labels);
     expect(model.coef[0]).toBeGreaterThan(1);
     expect(Math.abs(model.coef[1] ?? Number.NaN)).toBeLessThan(0.2);
+  });
+});
+
+describe('fitLogistic with spline knots', () => {
+  // Risk peaks at middling sizes (log-odds a tent in log x), which no single coefficient on log x can follow.
+  const random = seededRandom(41);
+  const draw = (n: number): { columns: Float64Array[]; labels: Uint8Array } => {
+    const x = Float64Array.from({ length: n }, () => Math.floor(Math.exp(random() * 8)));
+    const other = Float64Array.from({ length: n }, () => random() * 100);
+    const labels = Uint8Array.from(x, (v) => (random() < 1 / (1 + Math.exp(-(2 - 1.2 * Math.abs(Math.log1p(v) - 4)))) ? 1 : 0));
+    return { columns: [x, other], labels };
+  };
+  const train = draw(3000);
+  const test = draw(2000);
+
+  it('follows a non-monotone effect that the plain fit cannot, on rows it did not see', () => {
+    const plain = fitLogistic(train.columns, train.labels);
+    const spline = fitLogistic(train.columns, train.labels, { knots: 4 });
+    expect(plain.knots).toBeUndefined();
+    expect(auc(marginsOf(spline, test.columns), test.labels)).toBeGreaterThan(auc(marginsOf(plain, test.columns), test.labels) + 0.1);
+  });
+
+  it("places distinct knots below each input's maximum and keeps one term per knot", () => {
+    const constant = Float64Array.from({ length: 500 }, () => 3);
+    const model = fitLogistic([train.columns[0]?.slice(0, 500) ?? new Float64Array(), constant], train.labels.slice(0, 500), { knots: 4 });
+    const [sizeKnots = [], constantKnots = []] = model.knots ?? [];
+    expect(sizeKnots).toHaveLength(4);
+    expect(new Set(sizeKnots).size).toBe(4);
+    expect(Math.max(...sizeKnots)).toBeLessThan(Math.log1p(Math.max(...(train.columns[0]?.slice(0, 500) ?? []))));
+    expect(constantKnots).toEqual([]);
+    expect(model.coef).toHaveLength(1 + 4 + 1);
+  });
+
+  it('splits the log-odds into per-input contributions that add up to it', () => {
+    const model = fitLogistic(train.columns, train.labels, { knots: 4 });
+    for (let i = 0; i < 20; i++) {
+      const x = train.columns.map((c) => c[i] ?? 0);
+      const parts = logisticContributions(model, x);
+      expect(parts).toHaveLength(2);
+      expect(model.intercept + parts.reduce((a, b) => a + b, 0)).toBeCloseTo(logisticMargin(model, x), 10);
+    }
   });
 });

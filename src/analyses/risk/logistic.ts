@@ -9,17 +9,48 @@ export interface LogisticModel {
   sd: number[];
   coef: number[];
   intercept: number;
+  /**
+   * Spline knots per input, in log space (absent: one term per input). With knots, input j has the
+   * terms log(1 + x), then max(0, log(1 + x) - k) for each of its knots, in that order, and
+   * mean, sd and coef are per term.
+   */
+  knots?: number[][];
 }
 
 export interface LogisticOptions {
   /** L2 penalty on the coefficients (not the intercept), in the units of the summed log-likelihood. */
   l2?: number;
   maxIterations?: number;
+  /** Hinges per input at quantile knots of the training rows (a linear spline in log space); 0: none. */
+  knots?: number;
 }
 
 /** Standardised input j of a raw value, with the training scaler. */
 function standardise(model: Pick<LogisticModel, 'mean' | 'sd'>, j: number, raw: number): number {
   return (signedLog1p(raw) - (model.mean[j] ?? 0)) / (model.sd[j] ?? 1);
+}
+
+/** Quantile knots of one log-transformed column: at q / (count + 1), distinct, below its maximum (a hinge there is always 0). */
+function quantileKnots(logs: Float64Array, count: number): number[] {
+  const sorted = Float64Array.from(logs).sort();
+  const top = sorted[sorted.length - 1] ?? 0;
+  const knots: number[] = [];
+  for (let q = 1; q <= count; q++) {
+    const k = sorted[Math.floor((q / (count + 1)) * sorted.length)] ?? top;
+    if (k < top && knots[knots.length - 1] !== k) knots.push(k);
+  }
+  return knots;
+}
+
+/** Each input's terms for a raw vector, before standardising: its log value, then one hinge per knot. */
+function splineTerms(knots: readonly (readonly number[])[], x: ArrayLike<number>): number[] {
+  const terms: number[] = [];
+  for (const [j, ks] of knots.entries()) {
+    const t = signedLog1p(x[j] ?? 0);
+    terms.push(t);
+    for (const k of ks) terms.push(Math.max(0, t - k));
+  }
+  return terms;
 }
 
 /** The smallest L2 penalty used: separable data would otherwise send the coefficients to infinity. */
@@ -37,14 +68,16 @@ function softplus(m: number): number {
  */
 export function fitLogistic(columns: readonly Float64Array[], labels: ArrayLike<number>, options: LogisticOptions = {}, weights?: ArrayLike<number>): LogisticModel {
   const n = labels.length;
-  const p = columns.length;
   const l2 = Math.max(options.l2 ?? 1, minRidge);
   const maxIterations = options.maxIterations ?? 50;
   if (n === 0) throw new FlowgateError('INSUFFICIENT_DATA', 'No training rows to fit the logistic model on: mine more history first.');
   const mean: number[] = [];
   const sd: number[] = [];
-  const z = columns.map((col) => {
-    const t = Float64Array.from(col, signedLog1p);
+  const logs = columns.map((col) => Float64Array.from(col, signedLog1p));
+  const knots = (options.knots ?? 0) > 0 ? logs.map((t) => quantileKnots(t, options.knots ?? 0)) : undefined;
+  const terms = knots === undefined ? logs : logs.flatMap((t, j) => [t, ...(knots[j] ?? []).map((k) => Float64Array.from(t, (v) => Math.max(0, v - k)))]);
+  const p = terms.length;
+  const z = terms.map((t) => {
     let m = 0;
     for (const x of t) m += x;
     m /= n;
@@ -139,7 +172,7 @@ export function fitLogistic(columns: readonly Float64Array[], labels: ArrayLike<
     current = value;
     if (change < 1e-8 || improvement <= 1e-12 * Math.max(1, Math.abs(current))) break;
   }
-  return { kind: 'logistic', mean, sd, coef: Array.from(w.subarray(1)), intercept: w[0] ?? 0 };
+  return { kind: 'logistic', mean, sd, coef: Array.from(w.subarray(1)), intercept: w[0] ?? 0, ...(knots === undefined ? {} : { knots }) };
 }
 
 /** Solves A x = b for a symmetric positive-definite A (Cholesky), with a small ridge if needed. */
@@ -171,11 +204,24 @@ function solveSymmetric(a: Float64Array, b: Float64Array, n: number): Float64Arr
 /** The model's log-odds for one raw input vector. */
 export function logisticMargin(model: LogisticModel, x: ArrayLike<number>): number {
   let m = model.intercept;
+  if (model.knots !== undefined) {
+    for (const [b, t] of splineTerms(model.knots, x).entries()) m += ((model.coef[b] ?? 0) * (t - (model.mean[b] ?? 0))) / (model.sd[b] ?? 1);
+    return m;
+  }
   for (let j = 0; j < model.coef.length; j++) m += (model.coef[j] ?? 0) * standardise(model, j, x[j] ?? 0);
   return m;
 }
 
-/** Per-input contributions to the log-odds (coef * standardised value), relative to the training mean. */
+/** Per-input contributions to the log-odds (coef * standardised value, summed over an input's spline terms), relative to the training mean. */
 export function logisticContributions(model: LogisticModel, x: ArrayLike<number>): number[] {
-  return model.coef.map((c, j) => c * standardise(model, j, x[j] ?? 0));
+  if (model.knots === undefined) return model.coef.map((c, j) => c * standardise(model, j, x[j] ?? 0));
+  const out: number[] = [];
+  let b = 0;
+  const terms = splineTerms(model.knots, x);
+  for (const ks of model.knots) {
+    let sum = 0;
+    for (let r = 0; r <= ks.length; r++, b++) sum += ((model.coef[b] ?? 0) * ((terms[b] ?? 0) - (model.mean[b] ?? 0))) / (model.sd[b] ?? 1);
+    out.push(sum);
+  }
+  return out;
 }

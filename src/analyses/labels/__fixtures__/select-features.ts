@@ -35,6 +35,7 @@ const configs: Record<string, RiskModelOptions> = {
   monotone: { combine: 'average', monotoneFeatures: sizeFeatures },
   'refit-rounds': { combine: 'average', refitRounds: 'scaled' },
   'monotone+refit-rounds': { combine: 'average', monotoneFeatures: sizeFeatures, refitRounds: 'scaled' },
+  spline: { combine: 'average', splineKnots: 4 },
   // The default with other seeds: how much the validation AUC moves by chance alone.
   'average-seed2': { combine: 'average', seed: 2 },
   'average-seed3': { combine: 'average', seed: 3 },
