@@ -23,11 +23,13 @@ function gitStreamMs(dir: string, absent: readonly string[]): Promise<{ ms: numb
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const args = ['log', '--first-parent', '--reverse', '-p', '--diff-merges=first-parent', '--format=%x00%H', ...diffArgs, 'HEAD', '--', ...excludingPathspecs(absent)];
-    const child = spawn('git', args, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('git', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let bytes = 0;
+    let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - started, bytes }) : reject(new Error(`git log -p exited with ${String(code)}`))));
+    child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - started, bytes }) : reject(new Error(`git log -p exited with ${String(code)} in ${dir}: ${stderr.trim()}`))));
   });
 }
 
