@@ -36,6 +36,14 @@ const configs: Record<string, RiskModelOptions> = {
   'refit-rounds': { combine: 'average', refitRounds: 'scaled' },
   'monotone+refit-rounds': { combine: 'average', monotoneFeatures: sizeFeatures, refitRounds: 'scaled' },
   spline: { combine: 'average', splineKnots: 4 },
+  // Session 5, third round: the best of the exploration below, confirmed on seeds 2 and 3.
+  depth4: { combine: 'average', gbdt: { maxDepth: 4 } },
+  // Session 5 exploration (seed 1 only, validation splits only); anything promising is declared and confirmed on seeds 2 and 3.
+  'explore-depth4': { combine: 'average', gbdt: { maxDepth: 4 } },
+  'explore-bins255': { combine: 'average', gbdt: { maxBins: 255 } },
+  'explore-leaf20': { combine: 'average', gbdt: { minChildSamples: 20 } },
+  'explore-halflives6': { combine: 'average', halfLifeMonths: [null, 3, 6, 12, 24, 48] },
+  'explore-lr-l2-10': { combine: 'average', logistic: { l2: 10 } },
   // The default with other seeds: how much the validation AUC moves by chance alone.
   'average-seed2': { combine: 'average', seed: 2 },
   'average-seed3': { combine: 'average', seed: 3 },
