@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabelsConfig } from '../src/analyses/labels/config.ts';
-import { diffArgs } from '../src/analyses/labels/diff-stream.ts';
 import { runLabels } from '../src/analyses/labels/run.ts';
+import { mainlinePatchArgs } from '../src/analyses/labels/trace.ts';
 import { runAnalysis } from '../src/analyses/run.ts';
-import { findMissingBlobs, excludingPathspecs } from '../src/sources/git/history.ts';
+import { streamGit } from '../src/sources/git/git.ts';
+import { excludingPathspecs, findMissingBlobs } from '../src/sources/git/history.ts';
 import { openStore } from '../src/store/store.ts';
 import { benchRepository } from './repository.ts';
 import { quantileOf } from './timing.ts';
@@ -15,22 +15,15 @@ import type { BenchResult } from './types.ts';
 const runs = 3;
 
 /**
- * Wall ms of git streaming the patches the labeller reads, drained through a pipe as the labeller
- * reads them. Paths whose blobs a snapshot lacks are left out (git would stop on them); the
- * labeller's own way around them is timed on its side.
+ * Wall ms of git streaming the patches the labeller reads, drained as the labeller reads them (same
+ * runner, same environment). Paths whose blobs a snapshot lacks are left out (git would stop on
+ * them); the labeller's own way around them is timed on its side.
  */
-function gitStreamMs(dir: string, absent: readonly string[]): Promise<{ ms: number; bytes: number }> {
+async function gitStreamMs(dir: string, absent: readonly string[]): Promise<{ ms: number; bytes: number }> {
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const args = ['log', '--first-parent', '--reverse', '-p', '--diff-merges=first-parent', '--format=%x00%H', ...diffArgs, 'HEAD', '--', ...excludingPathspecs(absent)];
-    const child = spawn('git', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let bytes = 0;
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - started, bytes }) : reject(new Error(`git log -p exited with ${String(code)} in ${dir}: ${stderr.trim()}`))));
-  });
+  let bytes = 0;
+  for await (const chunk of streamGit(dir, [...mainlinePatchArgs(['HEAD']), ...excludingPathspecs(absent)])) bytes += chunk.length;
+  return { ms: performance.now() - started, bytes };
 }
 
 /**

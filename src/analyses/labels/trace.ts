@@ -10,6 +10,11 @@ import { createOriginTracker, modifiedLines, selectCandidates, type SzzInput, ty
 /** Reports progress: done out of total. */
 type Progress = (done: number, total: number) => void;
 
+/** The git arguments of the SZZ stream: the mainline's patches in `range`, oldest first, zero context (pathspecs may follow). */
+export function mainlinePatchArgs(range: readonly string[]): string[] {
+  return ['log', '--first-parent', '--reverse', '-p', '--diff-merges=first-parent', '--format=%x00%H', ...diffArgs, ...range, '--'];
+}
+
 /**
  * SZZ in one streaming pass: `git log --first-parent -p -U0` from the root to `tip`, keeping each
  * line's origin hunk by hunk. Cost grows with the history, not with the number of fixes.
@@ -31,7 +36,7 @@ export async function traceByStream(repoPath: string, tip: string, input: SzzInp
     for (const step of await planMainline(repoPath, tip, null, missing)) {
       if (step.kind === 'range') {
         const range = step.exclude === null ? [step.tip] : [step.tip, `^${step.exclude}`];
-        await streamDiffs(repoPath, ['log', '--first-parent', '--reverse', '-p', '--diff-merges=first-parent', '--format=%x00%H', ...diffArgs, ...range, '--'], apply);
+        await streamDiffs(repoPath, mainlinePatchArgs(range), apply);
       } else {
         apply(await diffWithout(repoPath, step.sha, step.parent, step.missing));
       }

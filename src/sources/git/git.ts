@@ -163,7 +163,7 @@ function firstLine(text: string): string {
 }
 
 /** Streams a git command's standard output in chunks; a non-zero exit throws after the chunks already read. */
-async function* streamGit(repoPath: string, args: string[]): AsyncGenerator<Buffer> {
+export async function* streamGit(repoPath: string, args: string[]): AsyncGenerator<Buffer> {
   const child = spawn('git', args, { cwd: repoPath, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
