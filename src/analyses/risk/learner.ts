@@ -69,7 +69,8 @@ export interface RiskModelOptions {
   halfLifeMonths?: number | null | (number | null)[];
   /**
    * Inputs every tree must be non-decreasing in (a split on one never gives its larger side less
-   * risk). Absent names are ignored. Default none; `sizeFeatures` is the session-5 candidate.
+   * risk). Absent names are ignored. Default none (the session-5 `monotone` candidate of
+   * select-features.ts listed the change's size and spread).
    */
   monotoneFeatures?: readonly string[];
   /**
@@ -168,9 +169,6 @@ export interface Contribution {
   value: number;
   contribution: number;
 }
-
-/** The change's size and spread: the inputs of the `monotone` candidate (docs/risk-model.md, session 5). */
-export const sizeFeatures = ['la', 'ld', 'la_code', 'ld_code', 'nf', 'entropy', 'churn'] as const;
 
 const minRows = 40;
 const minPositives = 5;

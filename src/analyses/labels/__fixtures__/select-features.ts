@@ -13,11 +13,14 @@ import { openStore } from '../../../store/store.ts';
 import { computeFeatures } from '../../features/compute.ts';
 import { evaluateChronological } from '../../risk/evaluate.ts';
 import { loadJitCsv } from '../../risk/jit-csv.ts';
-import { sizeFeatures, type RiskModelOptions } from '../../risk/learner.ts';
+import type { RiskModelOptions } from '../../risk/learner.ts';
 import type { FeatureRow } from '../../risk/types.ts';
 import { defaultGapDays } from '../model.ts';
 import { loadKnowledge } from '../run.ts';
 import { loadHistory, loadLabels } from '../store.ts';
+
+/** The change's size and spread: the inputs of the `monotone` candidate (docs/risk-model.md, session 5). */
+const sizeFeatures = ['la', 'ld', 'la_code', 'ld_code', 'nf', 'entropy', 'churn'];
 
 const configs: Record<string, RiskModelOptions> = {
   auto: { combine: 'auto' },
