@@ -379,8 +379,7 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
   const calibrator = fitCalibrator(options.calibration ?? 'isotonic', valMargins.flat(), pooledLabels);
   const firstFold = folds[0];
   const trainRows = options.refit ?? true ? sorted : (firstFold?.fit ?? sorted);
-  const fitRows = mean(folds.map((f) => f.fit.length));
-  const roundScale = options.refitRounds === 'scaled' && fitRows > 0 ? trainRows.length / fitRows : 1;
+  const roundScale = options.refitRounds === 'scaled' ? trainRows.length / mean(folds.map((f) => f.fit.length)) : 1;
   const members = plainWeight === 1 ? [] : kept.map(({ best, validation, index }): RiskModelMember => {
     const stage: Stage = { spec, rows: trainRows, options, gbdt: memberGbdt(index), halfLifeMonths: validation.halfLifeMonths };
     const final = fitComponents(stage, best.shape === 'boosted-logistic' ? 'boosted' : 'plain', Math.round(validation.gbdtRounds * roundScale));
