@@ -85,6 +85,13 @@ export interface RiskModelOptions {
    * `spline` candidate used 4.
    */
   splineKnots?: number;
+  /**
+   * Inputs only the logistic parts read: the trees never split on them. Absent names are ignored.
+   * Default none. Why one would: a tree cannot extrapolate, so on counters that only grow as a
+   * project ages (experience, file age, prior changes) its splits go stale in the next period,
+   * while a regression in log space carries the trend (the session-6 `linear-*` candidates).
+   */
+  linearOnlyFeatures?: readonly string[];
   seed?: number;
   gbdt?: GbdtOptions;
   logistic?: LogisticOptions;
@@ -212,6 +219,7 @@ function fitComponents(stage: Stage, shape: 'plain' | 'boosted', rounds: number 
   const columns = featureColumns(spec, rows);
   const labels = Uint8Array.from(rows, (r) => r.label);
   const weights = recencyWeights(rows, stage.halfLifeMonths);
+  const treeColumns = hideFromTrees(spec, options.linearOnlyFeatures);
   const knots = options.splineKnots ?? 0;
   const logistic = prefit ?? fitLogistic(columns, labels, knots > 0 ? { ...options.logistic, knots } : options.logistic, weights);
   const lrMargins = (rs: readonly FeatureRow[]) => rs.map((r) => logisticMargin(logistic, featureVector(spec, r.features)));
@@ -219,13 +227,21 @@ function fitComponents(stage: Stage, shape: 'plain' | 'boosted', rounds: number 
   const val =
     validation === undefined
       ? undefined
-      : { columns: featureColumns(spec, validation), labels: Uint8Array.from(validation, (r) => r.label), ...(shape === 'boosted' ? { offsets: lrMargins(validation) } : {}) };
+      : { columns: treeColumns(featureColumns(spec, validation)), labels: Uint8Array.from(validation, (r) => r.label), ...(shape === 'boosted' ? { offsets: lrMargins(validation) } : {}) };
   const gbdt = fitGbdt(
-    { columns, labels, ...(weights === undefined ? {} : { weights }), ...(offsets === undefined ? {} : { offsets }) },
+    { columns: treeColumns(columns), labels, ...(weights === undefined ? {} : { weights }), ...(offsets === undefined ? {} : { offsets }) },
     rounds === null ? stage.gbdt : { ...stage.gbdt, rounds: Math.max(rounds, 1) },
     val,
   );
   return { logistic, gbdt };
+}
+
+/** The trees' view of the input columns: those named linear-only become constant (never split on). */
+function hideFromTrees(spec: FeatureSpec, names: readonly string[] | undefined): (columns: Float64Array[]) => Float64Array[] {
+  const hidden = new Set(names ?? []);
+  if (hidden.size === 0) return (columns) => columns;
+  const flags = specNames(spec).map((name) => hidden.has(name));
+  return (columns) => columns.map((c, j) => (flags[j] === true ? new Float64Array(c.length) : c));
 }
 
 /** One time-ordered validation slice of the training period, fit on every training row before it. */

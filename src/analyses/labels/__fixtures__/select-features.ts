@@ -22,6 +22,9 @@ import { loadHistory, loadLabels } from '../store.ts';
 /** The change's size and spread: the inputs of the `monotone` candidate (docs/risk-model.md, session 5). */
 const sizeFeatures = ['la', 'ld', 'la_code', 'ld_code', 'nf', 'entropy', 'churn'];
 
+/** Counters that only grow as a project ages: the inputs of the session-6 `linear-*` candidates (docs/risk-model.md). */
+const ageingCounters = ['lt', 'lt_code', 'ndev', 'age', 'nuc', 'exp', 'sexp', 'prior_fixes', 'prior_bugs', 'dir_changes', 'dir_fixes', 'dir_bugs', 'author_bugs', 'lt/nf', 'nuc/nf', 'ndev/nf'];
+
 const configs: Record<string, RiskModelOptions> = {
   auto: { combine: 'auto' },
   average: { combine: 'average' },
@@ -47,6 +50,10 @@ const configs: Record<string, RiskModelOptions> = {
   'explore-leaf20': { combine: 'average', gbdt: { minChildSamples: 20 } },
   'explore-halflives6': { combine: 'average', halfLifeMonths: [null, 3, 6, 12, 24, 48] },
   'explore-lr-l2-10': { combine: 'average', logistic: { l2: 10 } },
+  // Session 6 exploration (seed 1, validation splits only): trees that never split on the ageing counters.
+  'explore-linear-counters': { combine: 'average', linearOnlyFeatures: ageingCounters },
+  'explore-linear-experience': { combine: 'average', linearOnlyFeatures: ['exp', 'sexp', 'author_bugs'] },
+  'explore-linear-counters-depth4': { combine: 'average', linearOnlyFeatures: ageingCounters, gbdt: { maxDepth: 4 } },
   // The default with other seeds: how much the validation AUC moves by chance alone.
   'average-seed2': { combine: 'average', seed: 2 },
   'average-seed3': { combine: 'average', seed: 3 },
