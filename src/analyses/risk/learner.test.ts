@@ -208,7 +208,7 @@ describe('calibration', () => {
   });
 });
 
-describe('fitRiskModel learner options of session 5', () => {
+describe('fitRiskModel learner options (off by default)', () => {
   const rows = syntheticRows(1200, 17, 1);
   // No ratio inputs: ld/la would fall as la grows whatever the trees do.
   const trees: RiskModelOptions = { halfLifeMonths: null, derivedFeatures: false, blendWeights: [1], boostedLogistic: false, plainLogisticWeights: [], gbdt: { rounds: 120 } };
@@ -251,5 +251,24 @@ describe('fitRiskModel learner options of session 5', () => {
     expect(same.members[0]?.gbdt.trees).toHaveLength(chosen);
     expect(scaled.members[0]?.gbdt.trees).toHaveLength(Math.round((chosen * rows.length) / fitBefore));
     expect(scaled.members[0]?.gbdt.trees.length).toBeGreaterThan(chosen);
+  });
+
+  it('keeps linearOnlyFeatures out of the trees by name: no split on them, the logistic part still reads them', () => {
+    const blend: RiskModelOptions = { ...trees, blendWeights: [0.5] };
+    const split = (m: ReturnType<typeof fitRiskModel>, name: string): boolean => {
+      const j = specNames(m.spec).indexOf(name);
+      return m.members.some((member) => member.gbdt.trees.some((t) => t.feature.includes(j)));
+    };
+    const free = fitRiskModel(rows, blend);
+    const linear = fitRiskModel(rows, { ...blend, linearOnlyFeatures: ['la', 'absent'] });
+    expect(split(free, 'la')).toBe(true);
+    expect(split(linear, 'la')).toBe(false);
+    // The trees still grow on what is left (here noise), so hiding la is not switching them off.
+    expect(linear.members.some((member) => member.gbdt.trees.some((t) => t.feature.some((f) => f >= 0)))).toBe(true);
+    const la = specNames(linear.spec).indexOf('la');
+    expect(Math.abs(linear.members[0]?.logistic.coef[la] ?? 0)).toBeGreaterThan(0.05);
+    // The risk still rises with la, through the regression alone.
+    const at = (x: number): number => predictRisk(linear, { features: { la: x, ld: 3, noise: 5 } }).margin;
+    expect(at(300)).toBeGreaterThan(at(5));
   });
 });
