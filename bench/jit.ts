@@ -1,13 +1,16 @@
 import { pathToFileURL } from 'node:url';
 import { exitStatusByCode, isFlowgateError } from '../src/core/errors.ts';
-import { describeComparison, evaluateChronological, type ChronologicalResult, type ScorerResult } from '../src/analyses/risk/evaluate.ts';
+import { describeComparison, evaluateChronological, evaluateRolling, type ChronologicalResult, type RollingResult, type ScorerResult } from '../src/analyses/risk/evaluate.ts';
 import { loadJitCsv } from '../src/analyses/risk/jit-csv.ts';
+import { formatRolling } from '../src/outputs/cli/rolling-table.ts';
 import type { BenchResult } from './types.ts';
 
 /**
- * `npm run bench:jit -- <csv>... [--json]`: the change-risk model on a public JIT dataset (ISSTA 2021
- * format), chronological 80/20 split, fit on the first 80% only, beside LA-only, 1/churn and
- * logistic regression measured in the same run.
+ * `npm run bench:jit -- <csv>... [--json] [--rolling[=months]]`: the change-risk model on a public
+ * JIT dataset (ISSTA 2021 format), chronological 80/20 split, fit on the first 80% only, beside
+ * LA-only, 1/churn and logistic regression measured in the same run. `--rolling` adds the model as
+ * it runs: retrained every few months (3 by default) on all changes before, each window over the
+ * later half of the history scored by the model trained before it.
  */
 
 const fmt = (x: number | null, digits = 3): string => (x === null || Number.isNaN(x) ? '-' : x.toFixed(digits));
@@ -48,6 +51,8 @@ export function formatResult(name: string, r: ChronologicalResult): string {
   return out.join('\n');
 }
 
+const indent = (text: string): string => text.replace(/^/gm, '  ');
+
 /** Runs the evaluation on each dataset (for `npm run bench` too, with FLOWGATE_BENCH_JIT paths). */
 export async function run(paths: string[] = (process.env.FLOWGATE_BENCH_JIT ?? '').split(':').filter((p) => p !== '')): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
@@ -61,17 +66,26 @@ export async function run(paths: string[] = (process.env.FLOWGATE_BENCH_JIT ?? '
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
-  const paths = args.filter((a) => !a.startsWith('--'));
-  if (paths.length === 0) {
-    console.error('usage: npm run bench:jit -- <dataset.csv>... [--json]   (e.g. /work/shared/data/jit/qt_k_feature.csv)');
+  const rollingArg = args.find((a) => a === '--rolling' || a.startsWith('--rolling='));
+  const months = rollingArg === undefined ? null : Number(rollingArg.split('=')[1] ?? 3);
+  if (months !== null && !(months > 0)) {
+    console.error(`--rolling takes a number of months between retrainings, e.g. --rolling=3 (got ${rollingArg ?? ''})`);
     process.exitCode = 64;
     return;
   }
-  const all: Record<string, ChronologicalResult> = {};
+  const paths = args.filter((a) => !a.startsWith('--'));
+  if (paths.length === 0) {
+    console.error('usage: npm run bench:jit -- <dataset.csv>... [--json] [--rolling[=months]]   (e.g. /work/shared/data/jit/qt_k_feature.csv)');
+    process.exitCode = 64;
+    return;
+  }
+  const all: Record<string, ChronologicalResult & { rolling?: RollingResult }> = {};
   for (const path of paths) {
-    const result = evaluateChronological(loadJitCsv(path));
-    all[path] = result;
-    if (!json) console.log(`${formatResult(path, result)}\n`);
+    const rows = loadJitCsv(path);
+    const result = evaluateChronological(rows);
+    const rolling = months === null ? undefined : evaluateRolling(rows, { retrainMonths: months, startShare: 0.5 });
+    all[path] = rolling === undefined ? result : { ...result, rolling };
+    if (!json) console.log(`${formatResult(path, result)}${rolling === undefined || months === null ? '' : `\n${indent(formatRolling(rolling, months))}`}\n`);
   }
   if (json) console.log(JSON.stringify(all, null, 2));
   await Promise.resolve();

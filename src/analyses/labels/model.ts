@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { FlowgateError } from '../../core/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import type { Store } from '../../store/store.ts';
-import { asKnownAt, evaluateChronological, type ChronologicalResult, type EvaluationOptions } from '../risk/evaluate.ts';
+import { asKnownAt, evaluateChronological, evaluateRolling, type ChronologicalResult, type EvaluationOptions, type RollingOptions, type RollingResult } from '../risk/evaluate.ts';
 import { calibrate } from '../risk/calibration.ts';
 import { featureVector } from '../risk/engineer.ts';
 import { deserializeModel, explainRisk, fitRiskModel, predictRisk, serializeModel, type Contribution, type RiskModel } from '../risk/learner.ts';
@@ -206,14 +206,30 @@ export async function changeFeatures(store: Store, changeId: number): Promise<Re
 /** Feature sets compared by `flowgate model eval`: Kamei's fourteen alone, and everything. */
 export const kameiOnly = ['ns', 'nd', 'nf', 'entropy', 'la', 'ld', 'lt', 'fix', 'ndev', 'age', 'nuc', 'exp', 'rexp', 'sexp'];
 
-/** The chronological evaluation of a repository's model (and baselines) on its stored history. */
-export async function evaluateRepository(store: Store, repoId: number, options: EvaluationOptions & { features?: 'all' | 'kamei' } = {}): Promise<ChronologicalResult & { rows: number; positives: number }> {
+/** The stored changes' feature rows for an evaluation (Kamei's fourteen only if asked); refuses a history too short to judge. */
+async function evaluationRows(store: Store, repoId: number, features: 'all' | 'kamei' | undefined): Promise<FeatureRow[]> {
   let rows = await loadFeatureRows(store, repoId);
-  if (options.features === 'kamei') rows = rows.map((r) => ({ ...r, features: Object.fromEntries(kameiOnly.map((k) => [k, r.features[k] ?? 0])) }));
+  if (features === 'kamei') rows = rows.map((r) => ({ ...r, features: Object.fromEntries(kameiOnly.map((k) => [k, r.features[k] ?? 0])) }));
   const positives = rows.reduce((n, r) => n + r.label, 0);
   if (rows.length < 100 || positives < 10) {
     throw new FlowgateError('INSUFFICIENT_DATA', `The repository has ${rows.length} changes with features, ${positives} of them defect-inducing: an evaluation needs at least 100 and 10. Run \`flowgate analyze\` on a longer history.`);
   }
+  return rows;
+}
+
+/** The chronological evaluation of a repository's model (and baselines) on its stored history. */
+export async function evaluateRepository(store: Store, repoId: number, options: EvaluationOptions & { features?: 'all' | 'kamei' } = {}): Promise<ChronologicalResult & { rows: number; positives: number }> {
+  const rows = await evaluationRows(store, repoId, options.features);
+  const positives = rows.reduce((n, r) => n + r.label, 0);
   const result = evaluateChronological(rows, { gapDays: defaultGapDays, ...options });
   return { ...result, rows: rows.length, positives };
+}
+
+/**
+ * The model as it runs on a repository: retrained every `retrainMonths` on its stored history
+ * (labels as known at each cutoff, a gap before each window), windows over the later half.
+ */
+export async function evaluateRepositoryRolling(store: Store, repoId: number, options: RollingOptions & { features?: 'all' | 'kamei' } = {}): Promise<RollingResult> {
+  const rows = await evaluationRows(store, repoId, options.features);
+  return evaluateRolling(rows, { gapDays: defaultGapDays, startShare: 0.5, ...options });
 }

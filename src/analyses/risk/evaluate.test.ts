@@ -72,6 +72,22 @@ describe('evaluateRolling', () => {
     expect(r.pooled.test.rows).toBe(r.windows.reduce((n, w) => n + w.test.rows, 0));
     expect(r.pooled.model.auc).toBeGreaterThan(0.7);
   });
+
+  it('starts at a share of the history when asked and compares the model with the regression window by window', () => {
+    const rows = syntheticRows(900, 13, 2, 60);
+    const r = evaluateRolling(rows, { retrainMonths: 3, startShare: 0.5, model: quick });
+    const middle = rows[450]?.time ?? 0;
+    expect(r.windows[0]?.trainCutoff).toBe(middle);
+    expect(r.windows[0]?.train.rows).toBe(451);
+    expect(r.windows.length).toBeGreaterThanOrEqual(4);
+    // DeLong's difference is the AUC difference, so the comparison is the mean of the windows' gaps.
+    const gaps = r.windows.map((w) => w.modelAuc - w.logisticAuc);
+    expect(r.versus.logistic.difference).toBeCloseTo(gaps.reduce((a, b) => a + b, 0) / gaps.length, 10);
+    expect(r.versus.laOnly.difference).toBeCloseTo(r.windows.reduce((a, w) => a + w.modelAuc - w.laOnlyAuc, 0) / r.windows.length, 10);
+    expect(r.versus.logistic.low).toBeLessThan(r.versus.logistic.difference);
+    expect(r.versus.logistic.high).toBeGreaterThan(r.versus.logistic.difference);
+    for (const w of r.windows) expect(w.logisticAuc).toBeGreaterThan(0.6);
+  });
 });
 
 describe.runIf(existsSync(qtPath))('on the public Qt dataset (first 3000 changes)', () => {

@@ -93,9 +93,7 @@ export function describeComparison(c: AucComparison): string {
 
 /** DeLong's paired comparison of two scorers' AUC on the same labelled rows. */
 function compareAuc(a: readonly number[], b: readonly number[], labels: ArrayLike<number>): AucComparison {
-  const { difference, variance } = delongDifference(a, b, labels);
-  const standardError = Math.sqrt(Math.max(variance, 0));
-  return { difference, standardError, low: difference - 1.96 * standardError, high: difference + 1.96 * standardError };
+  return meanComparison([delongDifference(a, b, labels)]);
 }
 
 /** The label a training change carries at `cutoff`: defect-inducing only once its fix is known. */
@@ -212,11 +210,22 @@ export function evaluateChronological(rows: readonly FeatureRow[], options: Eval
   };
 }
 
+/**
+ * Test windows ending this close to the data's end are flagged right-censored: the median time to
+ * a fix is in the months (REFERENCE.md), so many of their defects have no fix (no label) yet.
+ */
+export const defaultCensorDays = 148;
+
 export interface RollingOptions {
   /** Retrain every this many months (McIntosh & Kamei: at most 3). */
   retrainMonths?: number;
   /** Train on at least this many months of history (at least 6). */
   minTrainMonths?: number;
+  /**
+   * The first cutoff no earlier than the change this share into the history (default 0): with .5
+   * the windows cover the later half, where each model has the most history behind it.
+   */
+  startShare?: number;
   /** Train only on the latest this many months (default: all history before the cutoff). */
   trainWindowMonths?: number;
   gapDays?: number;
@@ -233,6 +242,7 @@ export interface RollingWindow {
   test: PeriodSummary;
   modelAuc: number;
   laOnlyAuc: number;
+  logisticAuc: number;
   /** Recent: many of its defects may not be fixed (and so labelled) yet. */
   censored: boolean;
 }
@@ -243,6 +253,11 @@ export interface RollingResult {
   skipped: { trainCutoff: number; reason: string }[];
   /** All test windows pooled, each scored by the model trained before it. */
   pooled: { test: PeriodSummary; model: ScorerResult; baselines: { laOnly: ScorerResult; inverseChurn: ScorerResult; logistic: ScorerResult } };
+  /**
+   * The model's AUC minus a baseline's, averaged over the windows (each window's paired DeLong
+   * difference; the windows' rows are disjoint, so their variances add).
+   */
+  versus: { logistic: AucComparison; laOnly: AucComparison };
 }
 
 /**
@@ -254,15 +269,17 @@ export function evaluateRolling(rows: readonly FeatureRow[], options: RollingOpt
   const retrain = (options.retrainMonths ?? 3) * month;
   const minTrain = Math.max(options.minTrainMonths ?? 6, 0) * month;
   const gap = (options.gapDays ?? 0) * day;
-  const censor = (options.censorDays ?? 148) * day;
+  const censor = (options.censorDays ?? defaultCensorDays) * day;
   const laneShares = options.laneShares ?? [0.3, 0.5, 0.7];
   const first = sorted[0]?.time ?? 0;
   const last = sorted[sorted.length - 1]?.time ?? 0;
+  const start = Math.max(first + minTrain, sorted[Math.floor(sorted.length * Math.min(Math.max(options.startShare ?? 0, 0), 1))]?.time ?? first);
   const windows: RollingWindow[] = [];
+  const differences: { logistic: { difference: number; variance: number }[]; laOnly: { difference: number; variance: number }[] } = { logistic: [], laOnly: [] };
   const skipped: RollingResult['skipped'] = [];
   const pooledTest: FeatureRow[] = [];
   const pooled: Record<string, Scores> = {};
-  for (let cutoff = first + minTrain; cutoff + gap < last; cutoff += retrain) {
+  for (let cutoff = start; cutoff + gap < last; cutoff += retrain) {
     const from = options.trainWindowMonths === undefined ? Number.NEGATIVE_INFINITY : cutoff - options.trainWindowMonths * month;
     const train = asKnownAt(sorted.filter((r) => r.time <= cutoff && r.time > from), cutoff);
     const test = sorted.filter((r) => r.time > cutoff + gap && r.time <= cutoff + gap + retrain);
@@ -277,12 +294,20 @@ export function evaluateRolling(rows: readonly FeatureRow[], options: RollingOpt
     }
     const scorers = scoreAll(model, fitBaselineLogistic(train), test);
     const labels = test.map((r) => r.label);
+    const risk = (key: string): number[] => scorers[key]?.risk ?? [];
+    // A window with one class has no AUC: listed, but left out of the comparison.
+    const positives = labels.reduce<number>((n, l) => n + l, 0);
+    if (positives > 0 && positives < labels.length) {
+      differences.logistic.push(delongDifference(risk('model'), risk('logistic'), labels));
+      differences.laOnly.push(delongDifference(risk('model'), risk('laOnly'), labels));
+    }
     windows.push({
       trainCutoff: cutoff,
       train: summarise(train),
       test: summarise(test),
       modelAuc: auc((scorers.model as Scores).risk, labels),
       laOnlyAuc: auc((scorers.laOnly as Scores).risk, labels),
+      logisticAuc: auc((scorers.logistic as Scores).risk, labels),
       censored: cutoff + gap + retrain > last - censor,
     });
     pooledTest.push(...test);
@@ -299,5 +324,14 @@ export function evaluateRolling(rows: readonly FeatureRow[], options: RollingOpt
     windows,
     skipped,
     pooled: { test: summarise(pooledTest), model: result('model'), baselines: { laOnly: result('laOnly'), inverseChurn: result('inverseChurn'), logistic: result('logistic') } },
+    versus: { logistic: meanComparison(differences.logistic), laOnly: meanComparison(differences.laOnly) },
   };
+}
+
+/** The mean of independent paired differences, with its normal 95% interval. */
+function meanComparison(parts: readonly { difference: number; variance: number }[]): AucComparison {
+  const k = Math.max(parts.length, 1);
+  const difference = parts.reduce((sum, p) => sum + p.difference, 0) / k;
+  const standardError = Math.sqrt(Math.max(parts.reduce((sum, p) => sum + p.variance, 0), 0)) / k;
+  return { difference, standardError, low: difference - 1.96 * standardError, high: difference + 1.96 * standardError };
 }

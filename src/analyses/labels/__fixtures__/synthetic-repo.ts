@@ -6,9 +6,10 @@ import { join } from 'node:path';
 /**
  * A real git repository with `count` mainline commits, written in one `git fast-import` (fast enough
  * for hundreds of commits in a test): large changes to code files get fixed later, small ones and
- * docs changes never do, so a risk model has something true to learn.
+ * docs changes never do, so a risk model has something true to learn. Commits are `hoursApart`
+ * hours apart.
  */
-export function syntheticRepo(count: number): string {
+export function syntheticRepo(count: number, hoursApart = 12): string {
   const dir = mkdtempSync(join(tmpdir(), 'flowgate-synthetic-'));
   execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir });
   const files = new Map<string, string[]>();
@@ -17,7 +18,7 @@ export function syntheticRepo(count: number): string {
   const authors = ['Ada <ada@example.com>', 'Bob <bob@example.com>', 'Cy <cy@example.com>'];
   let time = 1_600_000_000;
   for (let i = 0; i < count; i++) {
-    time += 12 * 3600;
+    time += hoursApart * 3600;
     const path = i % 7 === 0 ? `docs/page${i % 5}.md` : `src/mod${i % 12}.ts`;
     const lines = files.get(path) ?? [];
     let message: string;

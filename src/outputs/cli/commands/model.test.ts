@@ -56,6 +56,29 @@ describe('flowgate model', () => {
     expect(run.stdout).toMatch(/model - logistic regression [+-]\d\.\d{3} \(95% [+-]\d\.\d{3} to [+-]\d\.\d{3}\)/);
   });
 
+  it('also evaluates the model as it runs, retrained window by window, when asked (--rolling)', () => {
+    // 400 commits 36 hours apart: 600 days, so the later half has windows after six months of history.
+    const long = syntheticRepo(400, 36);
+    try {
+      expect(flowgate(['analyze', long, '--db', db, '--json', '--no-report']).status).toBe(0);
+      const run = flowgate(['model', 'eval', long, '--db', db, '--json', '--gap-days', '7', '--rolling', '3']);
+      expect(run.status).toBe(0);
+      const result = JSON.parse(run.stdout) as { rolling: { windows: { trainCutoff: number; test: { from: number; rows: number } ; modelAuc: number; logisticAuc: number }[]; versus: { logistic: { difference: number } } } };
+      const windows = result.rolling.windows;
+      expect(windows.length).toBeGreaterThanOrEqual(3);
+      for (const w of windows) expect(w.test.from).toBeGreaterThan(w.trainCutoff + 7 * 86_400);
+      expect(windows.reduce((n, w) => n + w.test.rows, 0)).toBeLessThanOrEqual(200);
+      const scored = windows.filter((w) => !Number.isNaN(w.modelAuc));
+      expect(result.rolling.versus.logistic.difference).toBeCloseTo(scored.reduce((a, w) => a + w.modelAuc - w.logisticAuc, 0) / scored.length, 10);
+      const text = flowgate(['model', 'eval', long, '--db', db, '--rolling', '3']);
+      expect(text.stdout).toMatch(/rolling: retrained every 3 months/);
+      expect(text.stdout).toMatch(/mean of \d+ windows with both classes: model \d\.\d{3}/);
+      expect(flowgate(['model', 'eval', long, '--db', db, '--rolling', 'often']).stderr).toMatch(/--rolling expects a number/);
+    } finally {
+      rmSync(long, { recursive: true, force: true });
+    }
+  });
+
   it('trains and reports the default model while history is short', () => {
     const run = flowgate(['model', 'train', repo, '--db', db, '--json']);
     expect(run.status).toBe(0);

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { evaluateRepository, trainRepositoryModel } from '../../../analyses/labels/model.ts';
+import { evaluateRepository, evaluateRepositoryRolling, trainRepositoryModel } from '../../../analyses/labels/model.ts';
 import { runLabels } from '../../../analyses/labels/run.ts';
 import { describeComparison, type ScorerResult } from '../../../analyses/risk/evaluate.ts';
 import { readConfigAt } from '../../../core/config.ts';
 import { FlowgateError } from '../../../core/errors.ts';
 import { repositoryKey } from '../../../sources/git/miner.ts';
 import { getRepository } from '../../../store/repositories.ts';
+import { formatRolling } from '../rolling-table.ts';
 import { formatTable, printJson, resolvePathArg, withDbOption, withStore } from '../shared.ts';
 
 interface EvalFlags {
@@ -14,6 +15,7 @@ interface EvalFlags {
   gapDays: string;
   testShare: string;
   features: string;
+  rolling?: string;
 }
 
 interface TrainFlags {
@@ -44,18 +46,21 @@ export function registerModel(program: Command): void {
       .option('--gap-days <n>', 'days left out between training and testing (verification latency)', '30')
       .option('--test-share <x>', 'share of the latest changes used as the test set', '0.2')
       .option('--features <set>', 'all (flowgate features) or kamei (the fourteen only)', 'all')
+      .option('--rolling <months>', 'also retrain every <months> over the later half of the history and score each window with the model before it')
       .option('--json', 'print the full evaluation as JSON'),
   ).action(async (path: string, flags: EvalFlags) => {
     const gapDays = numberFlag(flags.gapDays, '--gap-days', 0, 3650);
     const testShare = numberFlag(flags.testShare, '--test-share', 0.01, 0.9);
     if (flags.features !== 'all' && flags.features !== 'kamei') throw new FlowgateError('USAGE', `--features expects all or kamei, got "${flags.features}".`);
     const features = flags.features;
+    const months = flags.rolling === undefined ? null : numberFlag(flags.rolling, '--rolling', 0.25, 60);
     const { key } = await repositoryKey(resolvePathArg(path));
     await withStore(flags.db, async (store) => {
       const repo = await getRepository(store.db, key);
       const result = await evaluateRepository(store, repo.id, { gapDays, testShare, features });
+      const rolling = months === null ? undefined : await evaluateRepositoryRolling(store, repo.id, { gapDays, retrainMonths: months, features });
       if (flags.json === true) {
-        printJson({ repository: key, features, ...result });
+        printJson({ repository: key, features, ...result, ...(rolling === undefined ? {} : { rolling }) });
         return;
       }
       const scorers: ScorerResult[] = [result.model, result.components.logistic, result.components.gbdt, result.baselines.logistic, result.baselines.laOnly, result.baselines.inverseChurn];
@@ -77,6 +82,7 @@ export function registerModel(program: Command): void {
         ),
         '',
         `base rate in test: ${pct(result.test.positives / result.test.rows)}`,
+        ...(rolling === undefined || months === null ? [] : ['', formatRolling(rolling, months)]),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });
