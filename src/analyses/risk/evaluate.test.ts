@@ -75,7 +75,12 @@ describe('evaluateRolling', () => {
 
   it('starts at a share of the history when asked and compares the model with the regression window by window', () => {
     const rows = syntheticRows(900, 13, 2, 60);
-    const r = evaluateRolling(rows, { retrainMonths: 3, startShare: 0.5, model: quick });
+    const calls: [number, number][] = [];
+    const r = evaluateRolling(rows, { retrainMonths: 3, startShare: 0.5, model: quick, progress: (done, total) => calls.push([done, total]) });
+    // One call before each retraining, counting up against a fixed total.
+    expect(calls.map(([done]) => done)).toEqual(calls.map((_, i) => i));
+    expect(new Set(calls.map(([, total]) => total))).toEqual(new Set([calls.length]));
+    expect(calls.length).toBeGreaterThanOrEqual(r.windows.length);
     const middle = rows[450]?.time ?? 0;
     expect(r.windows[0]?.trainCutoff).toBe(middle);
     expect(r.windows[0]?.train.rows).toBe(451);

@@ -233,6 +233,8 @@ export interface RollingOptions {
   censorDays?: number;
   laneShares?: number[];
   model?: RiskModelOptions;
+  /** Called before each retraining (windows done, windows in all): one fit per window takes seconds. */
+  progress?: (done: number, total: number) => void;
 }
 
 /** One retraining: its cutoff, what it trained on and how it did on the window after it. */
@@ -279,7 +281,10 @@ export function evaluateRolling(rows: readonly FeatureRow[], options: RollingOpt
   const skipped: RollingResult['skipped'] = [];
   const pooledTest: FeatureRow[] = [];
   const pooled: Record<string, Scores> = {};
-  for (let cutoff = start; cutoff + gap < last; cutoff += retrain) {
+  const cutoffs: number[] = [];
+  for (let cutoff = start; cutoff + gap < last; cutoff += retrain) cutoffs.push(cutoff);
+  for (const [done, cutoff] of cutoffs.entries()) {
+    options.progress?.(done, cutoffs.length);
     const from = options.trainWindowMonths === undefined ? Number.NEGATIVE_INFINITY : cutoff - options.trainWindowMonths * month;
     const train = asKnownAt(sorted.filter((r) => r.time <= cutoff && r.time > from), cutoff);
     const test = sorted.filter((r) => r.time > cutoff + gap && r.time <= cutoff + gap + retrain);

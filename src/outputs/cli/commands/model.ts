@@ -6,6 +6,7 @@ import { readConfigAt } from '../../../core/config.ts';
 import { FlowgateError } from '../../../core/errors.ts';
 import { repositoryKey } from '../../../sources/git/miner.ts';
 import { getRepository } from '../../../store/repositories.ts';
+import { createProgress } from '../progress.ts';
 import { formatRolling } from '../rolling-table.ts';
 import { formatTable, printJson, resolvePathArg, withDbOption, withStore } from '../shared.ts';
 
@@ -58,7 +59,10 @@ export function registerModel(program: Command): void {
     await withStore(flags.db, async (store) => {
       const repo = await getRepository(store.db, key);
       const result = await evaluateRepository(store, repo.id, { gapDays, testShare, features });
-      const rolling = months === null ? undefined : await evaluateRepositoryRolling(store, repo.id, { gapDays, retrainMonths: months, features });
+      const progress = createProgress(flags.json === true);
+      const rolling =
+        months === null ? undefined : await evaluateRepositoryRolling(store, repo.id, { gapDays, retrainMonths: months, features, progress: (done, total) => progress.update('retraining window by window', done, total) });
+      progress.stop();
       if (flags.json === true) {
         printJson({ repository: key, features, ...result, ...(rolling === undefined ? {} : { rolling }) });
         return;
