@@ -206,30 +206,25 @@ export async function changeFeatures(store: Store, changeId: number): Promise<Re
 /** Feature sets compared by `flowgate model eval`: Kamei's fourteen alone, and everything. */
 export const kameiOnly = ['ns', 'nd', 'nf', 'entropy', 'la', 'ld', 'lt', 'fix', 'ndev', 'age', 'nuc', 'exp', 'rexp', 'sexp'];
 
-/** The stored changes' feature rows for an evaluation (Kamei's fourteen only if asked); refuses a history too short to judge. */
-async function evaluationRows(store: Store, repoId: number, features: 'all' | 'kamei' | undefined): Promise<FeatureRow[]> {
+/**
+ * The chronological evaluation of a repository's model (and baselines) on its stored history; with
+ * `rolling`, also the model as it runs: retrained every `retrainMonths` (labels as known at each
+ * cutoff, the same gap before each window), windows over the later half of the history.
+ */
+export async function evaluateRepository(
+  store: Store,
+  repoId: number,
+  options: EvaluationOptions & { features?: 'all' | 'kamei'; rolling?: Omit<RollingOptions, 'gapDays' | 'model'> } = {},
+): Promise<ChronologicalResult & { rows: number; positives: number; rolling?: RollingResult }> {
   let rows = await loadFeatureRows(store, repoId);
-  if (features === 'kamei') rows = rows.map((r) => ({ ...r, features: Object.fromEntries(kameiOnly.map((k) => [k, r.features[k] ?? 0])) }));
+  if (options.features === 'kamei') rows = rows.map((r) => ({ ...r, features: Object.fromEntries(kameiOnly.map((k) => [k, r.features[k] ?? 0])) }));
   const positives = rows.reduce((n, r) => n + r.label, 0);
   if (rows.length < 100 || positives < 10) {
     throw new FlowgateError('INSUFFICIENT_DATA', `The repository has ${rows.length} changes with features, ${positives} of them defect-inducing: an evaluation needs at least 100 and 10. Run \`flowgate analyze\` on a longer history.`);
   }
-  return rows;
-}
-
-/** The chronological evaluation of a repository's model (and baselines) on its stored history. */
-export async function evaluateRepository(store: Store, repoId: number, options: EvaluationOptions & { features?: 'all' | 'kamei' } = {}): Promise<ChronologicalResult & { rows: number; positives: number }> {
-  const rows = await evaluationRows(store, repoId, options.features);
-  const positives = rows.reduce((n, r) => n + r.label, 0);
-  const result = evaluateChronological(rows, { gapDays: defaultGapDays, ...options });
-  return { ...result, rows: rows.length, positives };
-}
-
-/**
- * The model as it runs on a repository: retrained every `retrainMonths` on its stored history
- * (labels as known at each cutoff, a gap before each window), windows over the later half.
- */
-export async function evaluateRepositoryRolling(store: Store, repoId: number, options: RollingOptions & { features?: 'all' | 'kamei' } = {}): Promise<RollingResult> {
-  const rows = await evaluationRows(store, repoId, options.features);
-  return evaluateRolling(rows, { gapDays: defaultGapDays, startShare: 0.5, ...options });
+  const { rolling, ...chronological } = options;
+  const gapDays = options.gapDays ?? defaultGapDays;
+  const result = evaluateChronological(rows, { ...chronological, gapDays });
+  if (rolling === undefined) return { ...result, rows: rows.length, positives };
+  return { ...result, rows: rows.length, positives, rolling: evaluateRolling(rows, { startShare: 0.5, ...rolling, gapDays, ...(options.model === undefined ? {} : { model: options.model }) }) };
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { evaluateRepository, evaluateRepositoryRolling, trainRepositoryModel } from '../../../analyses/labels/model.ts';
+import { evaluateRepository, trainRepositoryModel } from '../../../analyses/labels/model.ts';
 import { runLabels } from '../../../analyses/labels/run.ts';
 import { describeComparison, type ScorerResult } from '../../../analyses/risk/evaluate.ts';
 import { readConfigAt } from '../../../core/config.ts';
@@ -58,13 +58,12 @@ export function registerModel(program: Command): void {
     const { key } = await repositoryKey(resolvePathArg(path));
     await withStore(flags.db, async (store) => {
       const repo = await getRepository(store.db, key);
-      const result = await evaluateRepository(store, repo.id, { gapDays, testShare, features });
       const progress = createProgress(flags.json === true);
-      const rolling =
-        months === null ? undefined : await evaluateRepositoryRolling(store, repo.id, { gapDays, retrainMonths: months, features, progress: (done, total) => progress.update('retraining window by window', done, total) });
+      const rolling = months === null ? {} : { rolling: { retrainMonths: months, progress: (done: number, total: number) => progress.update('retraining window by window', done, total) } };
+      const result = await evaluateRepository(store, repo.id, { gapDays, testShare, features, ...rolling });
       progress.stop();
       if (flags.json === true) {
-        printJson({ repository: key, features, ...result, ...(rolling === undefined ? {} : { rolling }) });
+        printJson({ repository: key, features, ...result });
         return;
       }
       const scorers: ScorerResult[] = [result.model, result.components.logistic, result.components.gbdt, result.baselines.logistic, result.baselines.laOnly, result.baselines.inverseChurn];
@@ -86,7 +85,7 @@ export function registerModel(program: Command): void {
         ),
         '',
         `base rate in test: ${pct(result.test.positives / result.test.rows)}`,
-        ...(rolling === undefined || months === null ? [] : ['', formatRolling(rolling, months)]),
+        ...(result.rolling === undefined || months === null ? [] : ['', formatRolling(result.rolling, months)]),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });
