@@ -66,4 +66,12 @@ describe('fitGbdt monotone constraints', () => {
   it('leaves the fit unchanged when no input is constrained', () => {
     expect(fitGbdt(data, { rounds: 40, monotone: [0, 0] })).toEqual(fitGbdt(data, { rounds: 40 }));
   });
+
+  it('never splits on a held-out input, and with none held out fits as before (column sampling too)', () => {
+    const held = fitGbdt(data, { rounds: 60, seed: 3, heldOut: [1, 0] });
+    expect(fitGbdt(data, { rounds: 60, seed: 3 }).model.trees.some((t) => t.feature.includes(0))).toBe(true);
+    expect(held.model.trees.some((t) => t.feature.includes(0))).toBe(false);
+    expect(held.model.trees.some((t) => t.feature.includes(1))).toBe(true);
+    expect(fitGbdt(data, { rounds: 40, colsample: 0.3, heldOut: [0, 0] })).toEqual(fitGbdt(data, { rounds: 40, colsample: 0.3 }));
+  });
 });

@@ -53,6 +53,8 @@ export interface GbdtOptions {
    * children's subtrees by the midpoint (LightGBM's basic method).
    */
   monotone?: readonly number[];
+  /** Per input column: 1 keeps every tree from splitting on it (read elsewhere, e.g. by a regression), 0 (or absent) leaves it free. */
+  heldOut?: readonly number[];
 }
 
 export interface GbdtFit {
@@ -77,6 +79,7 @@ const defaults: Required<GbdtOptions> = {
   seed: 1,
   bags: 1,
   monotone: [],
+  heldOut: [],
 };
 
 /** Quantile cut points of one column: x <= edges[b] falls in bin <= b. */
@@ -367,7 +370,8 @@ function fitBoosted(data: GbdtData, options: GbdtOptions, validation?: GbdtData)
   const valMargin = validation === undefined ? null : Float64Array.from({ length: validation.labels.length }, (_, i) => base + (validation.offsets?.[i] ?? 0));
   let bestLoss = valMargin === null || validation === undefined ? null : logLoss(valMargin, validation.labels);
   let bestRounds = 0;
-  const width = columns.length;
+  // The inputs trees may split on (every one but those held out), in column order.
+  const splittable = Array.from({ length: columns.length }, (_, j) => j).filter((j) => (o.heldOut[j] ?? 0) === 0);
   for (let round = 0; round < o.rounds; round++) {
     for (let i = 0; i < n; i++) {
       const p = 1 / (1 + Math.exp(-(margin[i] ?? 0)));
@@ -378,8 +382,8 @@ function fitBoosted(data: GbdtData, options: GbdtOptions, validation?: GbdtData)
     const picked: number[] = [];
     for (let i = 0; i < n; i++) if (o.subsample >= 1 || random() < o.subsample) picked.push(i);
     const features: number[] = [];
-    for (let j = 0; j < width; j++) if (o.colsample >= 1 || random() < o.colsample) features.push(j);
-    if (features.length === 0) features.push(Math.floor(random() * width));
+    for (const j of splittable) if (o.colsample >= 1 || random() < o.colsample) features.push(j);
+    if (features.length === 0 && splittable.length > 0) features.push(splittable[Math.floor(random() * splittable.length)] ?? 0);
     const tree = growTree({ bins, edges, grad, hess, features, o }, Uint32Array.from(picked));
     trees.push(tree);
     for (let i = 0; i < n; i++) margin[i] = (margin[i] ?? 0) + treeValueAt(tree, columns, i);

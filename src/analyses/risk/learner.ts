@@ -86,7 +86,7 @@ export interface RiskModelOptions {
    */
   splineKnots?: number;
   /**
-   * Inputs only the logistic parts read: the trees never split on them. Absent names are ignored.
+   * Inputs only the logistic parts read: the trees never split on them (`GbdtOptions.heldOut`). Absent names are ignored.
    * Default none. The idea: a tree cannot extrapolate counters that only grow as a project ages
    * (experience, file age, prior changes), a regression in log space can. Tried in session 6 on
    * those counters, it cost .005 validation AUC on both JIT pools (docs/risk-model.md).
@@ -219,7 +219,6 @@ function fitComponents(stage: Stage, shape: 'plain' | 'boosted', rounds: number 
   const columns = featureColumns(spec, rows);
   const labels = Uint8Array.from(rows, (r) => r.label);
   const weights = recencyWeights(rows, stage.halfLifeMonths);
-  const treeColumns = hideFromTrees(spec, options.linearOnlyFeatures);
   const knots = options.splineKnots ?? 0;
   const logistic = prefit ?? fitLogistic(columns, labels, knots > 0 ? { ...options.logistic, knots } : options.logistic, weights);
   const lrMargins = (rs: readonly FeatureRow[]) => rs.map((r) => logisticMargin(logistic, featureVector(spec, r.features)));
@@ -227,21 +226,13 @@ function fitComponents(stage: Stage, shape: 'plain' | 'boosted', rounds: number 
   const val =
     validation === undefined
       ? undefined
-      : { columns: treeColumns(featureColumns(spec, validation)), labels: Uint8Array.from(validation, (r) => r.label), ...(shape === 'boosted' ? { offsets: lrMargins(validation) } : {}) };
+      : { columns: featureColumns(spec, validation), labels: Uint8Array.from(validation, (r) => r.label), ...(shape === 'boosted' ? { offsets: lrMargins(validation) } : {}) };
   const gbdt = fitGbdt(
-    { columns: treeColumns(columns), labels, ...(weights === undefined ? {} : { weights }), ...(offsets === undefined ? {} : { offsets }) },
+    { columns, labels, ...(weights === undefined ? {} : { weights }), ...(offsets === undefined ? {} : { offsets }) },
     rounds === null ? stage.gbdt : { ...stage.gbdt, rounds: Math.max(rounds, 1) },
     val,
   );
   return { logistic, gbdt };
-}
-
-/** The trees' view of the input columns: those named linear-only become constant (never split on). */
-function hideFromTrees(spec: FeatureSpec, names: readonly string[] | undefined): (columns: Float64Array[]) => Float64Array[] {
-  const hidden = new Set(names ?? []);
-  if (hidden.size === 0) return (columns) => columns;
-  const flags = specNames(spec).map((name) => hidden.has(name));
-  return (columns) => columns.map((c, j) => (flags[j] === true ? new Float64Array(c.length) : c));
 }
 
 /** One time-ordered validation slice of the training period, fit on every training row before it. */
@@ -295,9 +286,14 @@ export function fitRiskModel(rows: readonly FeatureRow[], options: RiskModelOpti
   const pooledLabels = Uint8Array.from(folds.flatMap((f) => [...f.labels]));
   const halfLives = options.halfLifeMonths === undefined ? [null, 6, 12, 24] : Array.isArray(options.halfLifeMonths) ? options.halfLifeMonths : [options.halfLifeMonths];
   if (halfLives.length === 0) throw new FlowgateError('USAGE', 'halfLifeMonths is an empty list: give at least one half-life (or null).');
-  const monotoneNames = new Set(options.monotoneFeatures ?? []);
-  const monotone = monotoneNames.size === 0 ? {} : { monotone: specNames(spec).map((name) => (monotoneNames.has(name) ? 1 : 0)) };
-  const gbdtOptions: GbdtOptions = { seed: options.seed ?? 1, ...monotone, ...options.gbdt };
+  // Per-input tree options given by name: a flag per model input.
+  const flags = (names: readonly string[] | undefined): number[] | undefined => {
+    const named = new Set(names ?? []);
+    return named.size === 0 ? undefined : specNames(spec).map((name) => (named.has(name) ? 1 : 0));
+  };
+  const monotone = flags(options.monotoneFeatures);
+  const heldOut = flags(options.linearOnlyFeatures);
+  const gbdtOptions: GbdtOptions = { seed: options.seed ?? 1, ...(monotone === undefined ? {} : { monotone }), ...(heldOut === undefined ? {} : { heldOut }), ...options.gbdt };
   const memberGbdt = (h: number): GbdtOptions => (options.memberSeeds === true ? { ...gbdtOptions, seed: (gbdtOptions.seed ?? 1) + h * 1000 } : gbdtOptions);
   // Per candidate and slice: its log-odds on the slice, AUC there and boosting rounds.
   type Candidate = { shape: ModelShape; logisticWeight: number; treeWeight: number; auc: number[]; margins: number[][]; rounds: number[] };
