@@ -204,10 +204,7 @@ function solveSymmetric(a: Float64Array, b: Float64Array, n: number): Float64Arr
 /** The model's log-odds for one raw input vector. */
 export function logisticMargin(model: LogisticModel, x: ArrayLike<number>): number {
   let m = model.intercept;
-  if (model.knots !== undefined) {
-    for (const [b, t] of splineTerms(model.knots, x).entries()) m += ((model.coef[b] ?? 0) * (t - (model.mean[b] ?? 0))) / (model.sd[b] ?? 1);
-    return m;
-  }
+  if (model.knots !== undefined) return logisticContributions(model, x).reduce((sum, c) => sum + c, m);
   for (let j = 0; j < model.coef.length; j++) m += (model.coef[j] ?? 0) * standardise(model, j, x[j] ?? 0);
   return m;
 }
