@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     const result = evaluateChronological(rows);
     const rolling = months === null ? undefined : evaluateRolling(rows, { retrainMonths: months, startShare: 0.5 });
     all[path] = rolling === undefined ? result : { ...result, rolling };
-    if (!json) console.log(`${formatResult(path, result)}${rolling === undefined || months === null ? '' : `\n${indent(formatRolling(rolling, months))}`}\n`);
+    if (!json) console.log(`${formatResult(path, result)}${rolling === undefined ? '' : `\n${indent(formatRolling(rolling))}`}\n`);
   }
   if (json) console.log(JSON.stringify(all, null, 2));
   await Promise.resolve();

@@ -83,6 +83,7 @@ describe('evaluateRolling', () => {
     expect(calls.length).toBeGreaterThanOrEqual(r.windows.length);
     const middle = rows[450]?.time ?? 0;
     expect(r.windows[0]?.trainCutoff).toBe(middle);
+    expect(r.retrainMonths).toBe(3);
     expect(r.windows[0]?.train.rows).toBe(451);
     expect(r.windows.length).toBeGreaterThanOrEqual(4);
     // DeLong's difference is the AUC difference, so the comparison is the mean of the windows' gaps.

@@ -250,6 +250,8 @@ export interface RollingWindow {
 }
 
 export interface RollingResult {
+  /** Months between retrainings (each window's length). */
+  retrainMonths: number;
   windows: RollingWindow[];
   /** Cutoffs skipped because their training data was too small. */
   skipped: { trainCutoff: number; reason: string }[];
@@ -268,7 +270,8 @@ export interface RollingResult {
  */
 export function evaluateRolling(rows: readonly FeatureRow[], options: RollingOptions = {}): RollingResult {
   const sorted = [...rows].sort((a, b) => a.time - b.time);
-  const retrain = (options.retrainMonths ?? 3) * month;
+  const retrainMonths = options.retrainMonths ?? 3;
+  const retrain = retrainMonths * month;
   const minTrain = Math.max(options.minTrainMonths ?? 6, 0) * month;
   const gap = (options.gapDays ?? 0) * day;
   const censor = (options.censorDays ?? defaultCensorDays) * day;
@@ -326,6 +329,7 @@ export function evaluateRolling(rows: readonly FeatureRow[], options: RollingOpt
   if (windows.length === 0) throw new FlowgateError('INSUFFICIENT_DATA', `No test window had enough training history before it (${skipped.length} skipped): mine a longer history or lower minTrainMonths.`, { details: { skipped } });
   const result = (key: string): ScorerResult => score(pooled[key] as Scores, pooledTest, laneShares);
   return {
+    retrainMonths,
     windows,
     skipped,
     pooled: { test: summarise(pooledTest), model: result('model'), baselines: { laOnly: result('laOnly'), inverseChurn: result('inverseChurn'), logistic: result('logistic') } },

@@ -6,7 +6,7 @@ const signed = (x: number): string | null => (Number.isNaN(x) ? null : `${x >= 0
 const date = (t: number): string => new Date(t * 1000).toISOString().slice(0, 10);
 
 /** The rolling evaluation as text: one row per retraining window, then the means over the windows. */
-export function formatRolling(r: RollingResult, months: number): string {
+export function formatRolling(r: RollingResult): string {
   // Windows with one class (no AUC) are listed but not averaged, as in the comparison.
   const scored = r.windows.filter((w) => !Number.isNaN(w.modelAuc));
   const mean = (pick: (w: RollingResult['windows'][number]) => number): number => scored.reduce((sum, w) => sum + pick(w), 0) / scored.length;
@@ -23,7 +23,7 @@ export function formatRolling(r: RollingResult, months: number): string {
     ]),
   );
   return [
-    `rolling: retrained every ${months} months on every change before (labels as known then), each window scored by the model trained before it`,
+    `rolling: retrained every ${r.retrainMonths} months on every change before (labels as known then), each window scored by the model trained before it`,
     table,
     `* ends within ${defaultCensorDays} days of the data's end: many of its defects have no fix (no label) yet`,
     `mean of ${scored.length} windows with both classes: model ${fmt(mean((w) => w.modelAuc)) ?? '-'}, logistic regression ${fmt(mean((w) => w.logisticAuc)) ?? '-'}, LA-only ${fmt(mean((w) => w.laOnlyAuc)) ?? '-'}`,

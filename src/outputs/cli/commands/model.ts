@@ -85,7 +85,7 @@ export function registerModel(program: Command): void {
         ),
         '',
         `base rate in test: ${pct(result.test.positives / result.test.rows)}`,
-        ...(result.rolling === undefined || months === null ? [] : ['', formatRolling(result.rolling, months)]),
+        ...(result.rolling === undefined ? [] : ['', formatRolling(result.rolling)]),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });
